@@ -1,0 +1,2 @@
+//! The btcwire command-line tool.
+fn main() {}

@@ -1,0 +1,448 @@
+//! Framing: the streaming [`FrameDecoder`] and [`encode_frame`].
+//!
+//! The decoder has two states: waiting for a 24-byte header, then waiting for the payload
+//! that header announced. The header is checked as soon as its 24 bytes are in (network
+//! size limit, magic, command, the command's own size limit), so nothing is buffered for a
+//! frame that will be refused. It never reserves memory: the buffer grows only as bytes
+//! actually arrive. A complete payload is split off the buffer as [`Bytes`] (no copy) and
+//! its checksum verified.
+//!
+//! A checksum mismatch consumes the frame and leaves the decoder ready for the next one
+//! (Bitcoin Core drops such a message and keeps the peer). Every other [`FrameError`] means
+//! the stream cannot be trusted any more: the peer should be disconnected.
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+
+use crate::checksum::Checksum;
+use crate::error::{FrameError, MessageError};
+use crate::header::{Command, HEADER_LEN, Magic, MessageHeader};
+use crate::msg::{self, Message, Payload};
+use crate::{DecodeError, Encode, limits};
+
+/// A message as it crossed the wire: its header and its raw payload.
+///
+/// Cheap to clone and to keep across an `.await`: decode it again with [`Frame::message`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    /// The checked header.
+    pub header: MessageHeader,
+    /// The payload, checksum verified.
+    pub payload: Bytes,
+}
+
+impl Frame {
+    /// Builds the frame of `msg` for the network with `magic`.
+    #[must_use]
+    pub fn from_message<M: Framed + ?Sized>(magic: Magic, msg: &M) -> Self {
+        let mut payload = BytesMut::with_capacity(msg.encoded_len());
+        msg.encode(&mut payload);
+        let payload = payload.freeze();
+        let header = MessageHeader {
+            magic,
+            command: msg.command(),
+            payload_len: payload.len() as u32,
+            checksum: Checksum::of(&payload),
+        };
+        Self { header, payload }
+    }
+
+    /// Returns the frame's command.
+    #[must_use]
+    pub const fn command(&self) -> Command {
+        self.header.command
+    }
+
+    /// Decodes the payload as the message its command names.
+    ///
+    /// # Errors
+    /// [`MessageError`] with the command, field and offset.
+    pub fn message(&self) -> Result<Message<'_>, MessageError> {
+        Message::decode(self.header.command, &self.payload)
+    }
+
+    /// Decodes the payload as `M`, whatever the command says.
+    ///
+    /// # Errors
+    /// [`DecodeError`] with the field and offset.
+    pub fn decode_as<'a, M: Payload<'a>>(&'a self) -> Result<M, DecodeError> {
+        M::decode(&self.payload)
+    }
+
+    /// Returns the frame's encoded length (header and payload).
+    #[must_use]
+    pub fn encoded_len(&self) -> usize {
+        HEADER_LEN + self.payload.len()
+    }
+
+    /// Writes the frame: header, then payload.
+    pub fn encode<B: BufMut>(&self, buf: &mut B) {
+        self.header.encode(buf);
+        buf.put_slice(&self.payload);
+    }
+}
+
+/// Something that can be sent as a message: a [`Payload`] type or a whole [`Message`].
+pub trait Framed: Encode {
+    /// Returns the command to put in the header.
+    fn command(&self) -> Command;
+}
+
+impl<'a, P: Payload<'a>> Framed for P {
+    fn command(&self) -> Command {
+        P::COMMAND
+    }
+}
+
+impl Framed for Message<'_> {
+    fn command(&self) -> Command {
+        Message::command(self)
+    }
+}
+
+/// Appends the frame of `msg` to `buf`: header, payload, with length and checksum filled in.
+pub fn encode_frame<M: Framed + ?Sized>(magic: Magic, msg: &M, buf: &mut BytesMut) {
+    let len = msg.encoded_len();
+    buf.reserve(HEADER_LEN + len);
+    let start = buf.len();
+    buf.put_bytes(0, HEADER_LEN);
+    msg.encode(buf);
+    let payload = &buf[start + HEADER_LEN..];
+    debug_assert_eq!(payload.len(), len, "encoded_len agrees with encode");
+    let header = MessageHeader {
+        magic,
+        command: msg.command(),
+        payload_len: payload.len() as u32,
+        checksum: Checksum::of(payload),
+    };
+    buf[start..start + HEADER_LEN].copy_from_slice(&header.to_bytes());
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Header,
+    Payload(MessageHeader),
+}
+
+/// A streaming frame decoder for one network.
+#[derive(Debug, Clone)]
+pub struct FrameDecoder {
+    magic: Magic,
+    max_payload_len: u32,
+    state: State,
+}
+
+impl FrameDecoder {
+    /// Returns a decoder for frames with `magic`.
+    #[must_use]
+    pub const fn new(magic: Magic) -> Self {
+        Self {
+            magic,
+            max_payload_len: limits::MAX_PROTOCOL_MESSAGE_LENGTH,
+            state: State::Header,
+        }
+    }
+
+    /// Lowers the largest payload accepted (never above
+    /// [`limits::MAX_PROTOCOL_MESSAGE_LENGTH`]).
+    #[must_use]
+    pub const fn with_max_payload_len(mut self, max: u32) -> Self {
+        self.max_payload_len = if max < limits::MAX_PROTOCOL_MESSAGE_LENGTH {
+            max
+        } else {
+            limits::MAX_PROTOCOL_MESSAGE_LENGTH
+        };
+        self
+    }
+
+    /// Returns the magic this decoder expects.
+    #[must_use]
+    pub const fn magic(&self) -> Magic {
+        self.magic
+    }
+
+    /// Returns the header of the frame whose payload is awaited, if any.
+    #[must_use]
+    pub const fn pending(&self) -> Option<&MessageHeader> {
+        match &self.state {
+            State::Payload(h) => Some(h),
+            State::Header => None,
+        }
+    }
+
+    /// Takes the next complete frame from the front of `src`, or returns `Ok(None)` when
+    /// more bytes are needed. Consumed bytes are removed from `src`.
+    ///
+    /// # Errors
+    /// [`FrameError`]: after [`FrameError::BadChecksum`] the frame is consumed and decoding
+    /// can go on; after any other error the stream is unusable.
+    pub fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, FrameError> {
+        let header = match self.state {
+            State::Payload(header) => header,
+            State::Header => {
+                let Some(raw) = src.first_chunk::<HEADER_LEN>() else {
+                    return Ok(None);
+                };
+                let header = self.check(raw)?;
+                src.advance(HEADER_LEN);
+                self.state = State::Payload(header);
+                header
+            }
+        };
+        let len = header.payload_len as usize;
+        if src.len() < len {
+            return Ok(None);
+        }
+        let payload = src.split_to(len).freeze();
+        self.state = State::Header;
+        let actual = Checksum::of(&payload);
+        if actual != header.checksum {
+            return Err(FrameError::BadChecksum {
+                command: header.command,
+                expected: header.checksum.0,
+                actual: actual.0,
+            });
+        }
+        Ok(Some(Frame { header, payload }))
+    }
+
+    /// Checks a header in the protocol's order: size, magic, command, per-message size.
+    fn check(&self, raw: &[u8; HEADER_LEN]) -> Result<MessageHeader, FrameError> {
+        let len = u32::from_le_bytes([raw[16], raw[17], raw[18], raw[19]]);
+        if len > self.max_payload_len {
+            return Err(FrameError::PayloadTooLarge {
+                len,
+                limit: self.max_payload_len,
+            });
+        }
+        let magic = Magic([raw[0], raw[1], raw[2], raw[3]]);
+        if magic != self.magic {
+            return Err(FrameError::WrongMagic {
+                expected: self.magic,
+                actual: magic,
+            });
+        }
+        let header = MessageHeader::from_bytes(raw)?;
+        let limit = msg::max_payload_len(header.command);
+        if len > limit {
+            return Err(FrameError::MessageTooLarge {
+                command: header.command,
+                len,
+                limit,
+            });
+        }
+        Ok(header)
+    }
+}
+
+#[cfg(feature = "codec")]
+mod codec {
+    use super::*;
+
+    /// An error from [`FrameCodec`]: a frame problem or an I/O failure.
+    #[derive(Debug, thiserror::Error)]
+    #[non_exhaustive]
+    pub enum CodecError {
+        /// A frame was refused.
+        #[error(transparent)]
+        Frame(#[from] FrameError),
+        /// The underlying stream failed.
+        #[error("i/o error")]
+        Io(#[from] std::io::Error),
+    }
+
+    /// A `tokio_util` codec: [`FrameDecoder`] as a `Decoder`, frames and messages as an
+    /// `Encoder`, with every protocol limit built in.
+    #[derive(Debug, Clone)]
+    pub struct FrameCodec {
+        decoder: FrameDecoder,
+    }
+
+    impl FrameCodec {
+        /// Returns a codec for frames with `magic`.
+        #[must_use]
+        pub const fn new(magic: Magic) -> Self {
+            Self {
+                decoder: FrameDecoder::new(magic),
+            }
+        }
+    }
+
+    impl tokio_util::codec::Decoder for FrameCodec {
+        type Item = Frame;
+        type Error = CodecError;
+        fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, CodecError> {
+            Ok(self.decoder.decode(src)?)
+        }
+    }
+
+    impl tokio_util::codec::Encoder<Frame> for FrameCodec {
+        type Error = CodecError;
+        fn encode(&mut self, frame: Frame, dst: &mut BytesMut) -> Result<(), CodecError> {
+            dst.reserve(frame.encoded_len());
+            frame.encode(dst);
+            Ok(())
+        }
+    }
+
+    impl<M: Framed + ?Sized> tokio_util::codec::Encoder<&M> for FrameCodec {
+        type Error = CodecError;
+        fn encode(&mut self, msg: &M, dst: &mut BytesMut) -> Result<(), CodecError> {
+            encode_frame(self.decoder.magic, msg, dst);
+            Ok(())
+        }
+    }
+}
+
+#[cfg(feature = "codec")]
+pub use codec::{CodecError, FrameCodec};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::msg::{Ping, Verack};
+    use alloc::vec::Vec;
+    use proptest::prelude::*;
+
+    const MAGIC: Magic = Magic::MAINNET;
+
+    fn stream() -> (BytesMut, Vec<Frame>) {
+        let mut wire = BytesMut::new();
+        let mut frames = Vec::new();
+        for nonce in 0..4u64 {
+            let f = Frame::from_message(MAGIC, &Ping { nonce });
+            encode_frame(MAGIC, &Ping { nonce }, &mut wire);
+            frames.push(f);
+            frames.push(Frame::from_message(MAGIC, &Verack));
+            encode_frame(MAGIC, &Verack, &mut wire);
+        }
+        (wire, frames)
+    }
+
+    fn feed(wire: &[u8], cuts: &[usize]) -> (Vec<Frame>, BytesMut) {
+        let mut dec = FrameDecoder::new(MAGIC);
+        let mut buf = BytesMut::new();
+        let mut out = Vec::new();
+        let mut last = 0;
+        for &cut in cuts.iter().chain(core::iter::once(&wire.len())) {
+            buf.extend_from_slice(&wire[last..cut]);
+            last = cut;
+            while let Some(f) = dec.decode(&mut buf).unwrap() {
+                out.push(f);
+            }
+        }
+        (out, buf)
+    }
+
+    #[test]
+    fn every_single_cut_point() {
+        let (wire, frames) = stream();
+        for cut in 0..=wire.len() {
+            let (out, rest) = feed(&wire, &[cut]);
+            assert_eq!(out, frames, "cut at {cut}");
+            assert!(rest.is_empty());
+        }
+    }
+
+    #[test]
+    fn byte_by_byte() {
+        let (wire, frames) = stream();
+        let cuts: Vec<usize> = (0..wire.len()).collect();
+        assert_eq!(feed(&wire, &cuts).0, frames);
+    }
+
+    proptest! {
+        #[test]
+        fn random_cuts(mut cuts in proptest::collection::vec(0usize..=256, 0..20)) {
+            let (wire, frames) = stream();
+            cuts.iter_mut().for_each(|c| *c = (*c).min(wire.len()));
+            cuts.sort_unstable();
+            let (out, rest) = feed(&wire, &cuts);
+            prop_assert_eq!(out, frames);
+            prop_assert!(rest.is_empty());
+        }
+    }
+
+    fn header(magic: Magic, cmd: &[u8; 12], len: u32, sum: [u8; 4]) -> BytesMut {
+        let mut b = BytesMut::new();
+        b.put_slice(&magic.0);
+        b.put_slice(cmd);
+        b.put_u32_le(len);
+        b.put_slice(&sum);
+        b
+    }
+
+    #[test]
+    fn oversize_refused_from_header_alone() {
+        let mut buf = header(MAGIC, b"block\0\0\0\0\0\0\0", 4_000_001, [0; 4]);
+        let mut dec = FrameDecoder::new(MAGIC);
+        assert_eq!(
+            dec.decode(&mut buf),
+            Err(FrameError::PayloadTooLarge {
+                len: 4_000_001,
+                limit: 4_000_000
+            })
+        );
+        // Size is checked before magic and command.
+        let mut buf = header(Magic::REGTEST, b"\0bad\0\0\0\0\0\0\0\0", u32::MAX, [0; 4]);
+        assert!(matches!(
+            dec.decode(&mut buf),
+            Err(FrameError::PayloadTooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn magic_then_command_then_message_limit() {
+        let mut dec = FrameDecoder::new(MAGIC);
+        let mut buf = header(Magic::REGTEST, b"\0bad\0\0\0\0\0\0\0\0", 0, [0; 4]);
+        assert_eq!(
+            dec.decode(&mut buf),
+            Err(FrameError::WrongMagic {
+                expected: MAGIC,
+                actual: Magic::REGTEST
+            })
+        );
+        let mut buf = header(MAGIC, b"pi\nng\0\0\0\0\0\0\0", 0, [0; 4]);
+        assert!(matches!(
+            dec.decode(&mut buf),
+            Err(FrameError::InvalidCommand(_))
+        ));
+        let mut buf = header(MAGIC, b"ping\0\0\0\0\0\0\0\0", 9, [0; 4]);
+        assert_eq!(
+            dec.decode(&mut buf),
+            Err(FrameError::MessageTooLarge {
+                command: Command::new("ping"),
+                len: 9,
+                limit: 8
+            })
+        );
+    }
+
+    #[test]
+    fn bad_checksum_drops_frame_and_continues() {
+        let mut wire = header(MAGIC, b"ping\0\0\0\0\0\0\0\0", 8, [1, 2, 3, 4]);
+        wire.put_u64_le(7);
+        encode_frame(MAGIC, &Ping { nonce: 8 }, &mut wire);
+        let mut dec = FrameDecoder::new(MAGIC);
+        let err = dec.decode(&mut wire).unwrap_err();
+        let FrameError::BadChecksum {
+            command, expected, ..
+        } = err
+        else {
+            panic!("{err:?}")
+        };
+        assert_eq!((command.as_str(), expected), ("ping", [1, 2, 3, 4]));
+        let f = dec.decode(&mut wire).unwrap().unwrap();
+        assert_eq!(f.decode_as::<Ping>(), Ok(Ping { nonce: 8 }));
+        assert!(wire.is_empty());
+    }
+
+    #[test]
+    fn never_reserves_for_a_claimed_length() {
+        let mut buf = header(MAGIC, b"block\0\0\0\0\0\0\0", 3_999_999, [0; 4]);
+        let before = buf.capacity();
+        let mut dec = FrameDecoder::new(MAGIC);
+        assert_eq!(dec.decode(&mut buf), Ok(None));
+        assert!(buf.capacity() <= before, "{} > {before}", buf.capacity());
+        assert_eq!(dec.pending().map(|h| h.payload_len), Some(3_999_999));
+    }
+}

@@ -1,0 +1,270 @@
+//! `List`: a CompactSize-counted list, validated once and iterated lazily.
+//!
+//! A decoded list borrows the payload: its count was checked against the field's limit and
+//! the bytes remaining before anything else happened, every item was validated once, and
+//! [`List::iter`] parses items again on demand without allocating. A list to send is built
+//! from a slice of items with [`List::from_items`] and encodes exactly like a received one.
+
+use core::fmt;
+
+use bytes::BufMut;
+use nom::Parser;
+use nom::bytes::complete::take;
+
+use crate::varint::{compact_size_len, count, put_compact_size, with_field};
+use crate::{Encode, PResult};
+
+/// An item of a [`List`]: something with a wire encoding.
+pub trait Item<'a>: Sized + Clone {
+    /// The encoded size when every item has the same size.
+    const FIXED_LEN: Option<usize>;
+    /// The smallest encoded size, used to check a count against the bytes remaining.
+    const MIN_LEN: usize;
+    /// Whether fixed-size items still need a per-item check while the list is decoded.
+    const CHECK_EACH: bool = false;
+
+    /// Reads one item.
+    ///
+    /// # Errors
+    /// When the bytes are not a valid item.
+    fn parse_item(input: &'a [u8]) -> PResult<'a, Self>;
+
+    /// Returns the item's encoded size.
+    fn item_len(&self) -> usize;
+
+    /// Writes the item.
+    fn encode_item<B: BufMut>(&self, buf: &mut B);
+}
+
+/// A CompactSize-counted list of `T`, borrowed from a payload or from a slice.
+pub struct List<'a, T> {
+    repr: Repr<'a, T>,
+}
+
+enum Repr<'a, T> {
+    Wire { len: usize, raw: &'a [u8] },
+    Items(&'a [T]),
+}
+
+// Both forms are references: copyable whatever `T` is.
+impl<T> Clone for List<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for List<'_, T> {}
+impl<T> Clone for Repr<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Repr<'_, T> {}
+
+impl<'a, T: Item<'a>> List<'a, T> {
+    /// Reads a count (checked against `limit` and the bytes remaining) and that many items.
+    pub(crate) fn parse(input: &'a [u8], field: &'static str, limit: u64) -> PResult<'a, Self> {
+        let (body, n) = count(input, field, limit, T::MIN_LEN)?;
+        if let (Some(len), false) = (T::FIXED_LEN, T::CHECK_EACH) {
+            // `count` checked n * MIN_LEN (= n * len) against the bytes remaining.
+            let (rest, raw) = take(n * len).parse(body)?;
+            return Ok((
+                rest,
+                Self {
+                    repr: Repr::Wire { len: n, raw },
+                },
+            ));
+        }
+        let mut rest = body;
+        for _ in 0..n {
+            rest = T::parse_item(rest)
+                .map_err(|e| e.map(|e| with_field(e, field)))?
+                .0;
+        }
+        let raw = &body[..body.len() - rest.len()];
+        Ok((
+            rest,
+            Self {
+                repr: Repr::Wire { len: n, raw },
+            },
+        ))
+    }
+
+    /// Reads exactly `n` items with no count in front (the witness section of a transaction).
+    pub(crate) fn parse_exact(input: &'a [u8], n: usize, field: &'static str) -> PResult<'a, Self> {
+        let mut rest = input;
+        for _ in 0..n {
+            rest = T::parse_item(rest)
+                .map_err(|e| e.map(|e| with_field(e, field)))?
+                .0;
+        }
+        let raw = &input[..input.len() - rest.len()];
+        Ok((
+            rest,
+            Self {
+                repr: Repr::Wire { len: n, raw },
+            },
+        ))
+    }
+
+    /// Returns the encoded size of the items alone, without the count.
+    #[must_use]
+    pub fn items_len(&self) -> usize {
+        match self.repr {
+            Repr::Wire { raw, .. } => raw.len(),
+            Repr::Items(items) => items.iter().map(Item::item_len).sum(),
+        }
+    }
+
+    /// Writes the items alone, without the count.
+    pub fn encode_items<B: BufMut>(&self, buf: &mut B) {
+        match self.repr {
+            Repr::Wire { raw, .. } => buf.put_slice(raw),
+            Repr::Items(items) => items.iter().for_each(|item| item.encode_item(buf)),
+        }
+    }
+
+    /// Returns a list of `items`, ready to encode.
+    #[must_use]
+    pub const fn from_items(items: &'a [T]) -> Self {
+        Self {
+            repr: Repr::Items(items),
+        }
+    }
+
+    /// Returns the number of items.
+    #[must_use]
+    pub const fn len(&self) -> usize {
+        match self.repr {
+            Repr::Wire { len, .. } => len,
+            Repr::Items(items) => items.len(),
+        }
+    }
+
+    /// Returns whether the list has no items.
+    #[must_use]
+    pub const fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Returns the encoded items (without the count) when the list was decoded.
+    #[must_use]
+    pub const fn raw(&self) -> Option<&'a [u8]> {
+        match self.repr {
+            Repr::Wire { raw, .. } => Some(raw),
+            Repr::Items(_) => None,
+        }
+    }
+
+    /// Returns an iterator over the items, decoding each on demand.
+    #[must_use]
+    pub fn iter(&self) -> Iter<'a, T> {
+        match self.repr {
+            Repr::Wire { len, raw } => Iter::Wire {
+                left: len,
+                rest: raw,
+            },
+            Repr::Items(items) => Iter::Items(items.iter()),
+        }
+    }
+
+    /// Returns the item at `index`, if any; constant time for fixed-size items.
+    #[must_use]
+    pub fn get(&self, index: usize) -> Option<T> {
+        match (self.repr, T::FIXED_LEN) {
+            (Repr::Wire { len, raw }, Some(size)) if index < len => {
+                T::parse_item(&raw[index * size..]).ok().map(|(_, t)| t)
+            }
+            (Repr::Items(items), _) => items.get(index).cloned(),
+            _ => self.iter().nth(index),
+        }
+    }
+}
+
+impl<'a, T: Item<'a>> Encode for List<'a, T> {
+    fn encoded_len(&self) -> usize {
+        compact_size_len(self.len() as u64) + self.items_len()
+    }
+
+    fn encode<B: BufMut>(&self, buf: &mut B) {
+        put_compact_size(buf, self.len() as u64);
+        self.encode_items(buf);
+    }
+}
+
+impl<'a, T: Item<'a> + PartialEq> PartialEq for List<'a, T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl<'a, T: Item<'a> + Eq> Eq for List<'a, T> {}
+
+impl<'a, T: Item<'a> + fmt::Debug> fmt::Debug for List<'a, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<'a, T: Item<'a>> IntoIterator for List<'a, T> {
+    type Item = T;
+    type IntoIter = Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl<'a, T: Item<'a>> IntoIterator for &List<'a, T> {
+    type Item = T;
+    type IntoIter = Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+/// An iterator over a [`List`]'s items.
+#[derive(Clone, Debug)]
+pub enum Iter<'a, T> {
+    /// Items decoded from the wire, parsed on demand.
+    #[doc(hidden)]
+    Wire {
+        /// Items not yet returned.
+        left: usize,
+        /// Their bytes.
+        rest: &'a [u8],
+    },
+    /// Items from a slice.
+    #[doc(hidden)]
+    Items(core::slice::Iter<'a, T>),
+}
+
+impl<'a, T: Item<'a>> Iterator for Iter<'a, T> {
+    type Item = T;
+
+    #[inline]
+    fn next(&mut self) -> Option<T> {
+        match self {
+            Self::Wire { left, rest } => {
+                if *left == 0 {
+                    return None;
+                }
+                // Every item was validated when the list was decoded, so this cannot fail;
+                // if it somehow did, the iterator ends rather than panicking.
+                let (next, item) = T::parse_item(rest).ok()?;
+                *rest = next;
+                *left -= 1;
+                Some(item)
+            }
+            Self::Items(it) => it.next().cloned(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = match self {
+            Self::Wire { left, .. } => *left,
+            Self::Items(it) => it.len(),
+        };
+        (n, Some(n))
+    }
+}
+
+impl<'a, T: Item<'a>> ExactSizeIterator for Iter<'a, T> {}

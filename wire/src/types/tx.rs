@@ -1,0 +1,674 @@
+//! Transactions (`tx`), legacy and BIP 144 segwit serialization, without copying.
+//!
+//! | field       | size      | notes                                                   |
+//! |-------------|-----------|---------------------------------------------------------|
+//! | `version`   | 4         | i32                                                     |
+//! | marker, flag| 2         | segwit only: `0x00`, `0x01` (BIP 144)                   |
+//! | `inputs`    | var       | CompactSize count, then outpoint(36), script, sequence(4) |
+//! | `outputs`   | var       | CompactSize count, then value(8), script                |
+//! | witness     | var       | segwit only: per input a CompactSize count of items     |
+//! | `lock_time` | 4         | u32                                                     |
+//!
+//! A decoded [`Tx`] borrows every script and witness item from the payload. Its txid hashes
+//! the non-witness serialization straight from the borrowed slices (version, the inputs and
+//! outputs span, lock time), so no byte is copied; its wtxid hashes the whole encoding.
+//!
+//! Like Bitcoin Core, a segwit flag other than `0x01` and a witness section in which every
+//! stack is empty ("superfluous witness record") are refused, which keeps the encoding
+//! canonical: `encode(decode(b)) == b`.
+
+use alloc::vec::Vec;
+
+use bytes::BufMut;
+use nom::number::complete::{le_i32, le_i64, le_u8, le_u32};
+
+use crate::error::{DecodeError, DecodeErrorKind};
+use crate::header::Command;
+use crate::msg::Payload;
+use crate::sha256d::Sha256d;
+use crate::types::hash::Txid;
+use crate::types::hash::Wtxid;
+use crate::types::list::{Item, List};
+use crate::varint::{var_bytes, var_bytes_len};
+use crate::{Encode, PResult, limits};
+
+/// A reference to an output of an earlier transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct OutPoint {
+    /// The transaction that created the output.
+    pub txid: Txid,
+    /// The output's index in that transaction.
+    pub vout: u32,
+}
+
+impl OutPoint {
+    /// The outpoint of a coinbase input: all-zero txid, index `0xffffffff`.
+    pub const COINBASE: Self = Self {
+        txid: Txid::ZERO,
+        vout: u32::MAX,
+    };
+
+    /// Reads 36 bytes.
+    pub(crate) fn parse(input: &[u8]) -> PResult<'_, Self> {
+        let (i, txid) = Txid::parse(input)?;
+        let (i, vout) = le_u32(i)?;
+        Ok((i, Self { txid, vout }))
+    }
+
+    /// Writes 36 bytes.
+    pub fn encode<B: BufMut>(&self, buf: &mut B) {
+        buf.put_slice(&self.txid.0);
+        buf.put_u32_le(self.vout);
+    }
+}
+
+/// A transaction input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxIn<'a> {
+    /// The output being spent.
+    pub previous_output: OutPoint,
+    /// The unlocking script.
+    pub script_sig: &'a [u8],
+    /// The sequence number.
+    pub sequence: u32,
+}
+
+impl<'a> Item<'a> for TxIn<'a> {
+    const FIXED_LEN: Option<usize> = None;
+    const MIN_LEN: usize = limits::MIN_TXIN_LEN as usize;
+
+    #[inline]
+    fn parse_item(input: &'a [u8]) -> PResult<'a, Self> {
+        let (i, previous_output) = OutPoint::parse(input)?;
+        let (i, script_sig) = var_bytes(i, "script_sig", limits::MAX_SCRIPT_LEN)?;
+        let (i, sequence) = le_u32(i)?;
+        Ok((
+            i,
+            Self {
+                previous_output,
+                script_sig,
+                sequence,
+            },
+        ))
+    }
+
+    fn item_len(&self) -> usize {
+        36 + var_bytes_len(self.script_sig.len()) + 4
+    }
+
+    fn encode_item<B: BufMut>(&self, buf: &mut B) {
+        self.previous_output.encode(buf);
+        crate::varint::put_var_bytes(buf, self.script_sig);
+        buf.put_u32_le(self.sequence);
+    }
+}
+
+/// A transaction output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxOut<'a> {
+    /// The amount in satoshis (signed on the wire, as Bitcoin Core's `CAmount`).
+    pub value: i64,
+    /// The locking script.
+    pub script_pubkey: &'a [u8],
+}
+
+impl<'a> Item<'a> for TxOut<'a> {
+    const FIXED_LEN: Option<usize> = None;
+    const MIN_LEN: usize = limits::MIN_TXOUT_LEN as usize;
+
+    #[inline]
+    fn parse_item(input: &'a [u8]) -> PResult<'a, Self> {
+        let (i, value) = le_i64(input)?;
+        let (i, script_pubkey) = var_bytes(i, "script_pubkey", limits::MAX_SCRIPT_LEN)?;
+        Ok((
+            i,
+            Self {
+                value,
+                script_pubkey,
+            },
+        ))
+    }
+
+    fn item_len(&self) -> usize {
+        8 + var_bytes_len(self.script_pubkey.len())
+    }
+
+    fn encode_item<B: BufMut>(&self, buf: &mut B) {
+        buf.put_i64_le(self.value);
+        crate::varint::put_var_bytes(buf, self.script_pubkey);
+    }
+}
+
+/// A witness item is a CompactSize-prefixed byte string.
+impl<'a> Item<'a> for &'a [u8] {
+    const FIXED_LEN: Option<usize> = None;
+    const MIN_LEN: usize = 1;
+
+    #[inline]
+    fn parse_item(input: &'a [u8]) -> PResult<'a, Self> {
+        var_bytes(input, "witness item", limits::MAX_SCRIPT_LEN)
+    }
+
+    fn item_len(&self) -> usize {
+        var_bytes_len(self.len())
+    }
+
+    fn encode_item<B: BufMut>(&self, buf: &mut B) {
+        crate::varint::put_var_bytes(buf, self);
+    }
+}
+
+/// One input's witness stack (BIP 141).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Witness<'a>(pub List<'a, &'a [u8]>);
+
+impl<'a> Witness<'a> {
+    /// An empty stack.
+    pub const EMPTY: Self = Self(List::from_items(&[]));
+
+    /// Returns the stack of `items`.
+    #[must_use]
+    pub const fn from_items(items: &'a [&'a [u8]]) -> Self {
+        Self(List::from_items(items))
+    }
+
+    /// Returns an iterator over the stack's items.
+    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.0.iter()
+    }
+
+    /// Returns the number of items.
+    #[must_use]
+    pub const fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Returns whether the stack is empty.
+    #[must_use]
+    pub const fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a> Item<'a> for Witness<'a> {
+    const FIXED_LEN: Option<usize> = None;
+    const MIN_LEN: usize = 1;
+
+    #[inline]
+    fn parse_item(input: &'a [u8]) -> PResult<'a, Self> {
+        List::parse(input, "witness items", limits::MAX_WITNESS_ITEMS).map(|(i, l)| (i, Self(l)))
+    }
+
+    fn item_len(&self) -> usize {
+        self.0.encoded_len()
+    }
+
+    fn encode_item<B: BufMut>(&self, buf: &mut B) {
+        self.0.encode(buf);
+    }
+}
+
+/// A transaction, borrowing its scripts and witness items.
+#[derive(Clone, Copy)]
+pub struct Tx<'a> {
+    /// Transaction version.
+    pub version: i32,
+    /// The inputs.
+    pub inputs: List<'a, TxIn<'a>>,
+    /// The outputs.
+    pub outputs: List<'a, TxOut<'a>>,
+    /// One witness stack per input, or none at all for a transaction without witness.
+    pub witnesses: List<'a, Witness<'a>>,
+    /// Lock time (block height or Unix time).
+    pub lock_time: u32,
+    /// The encoding the transaction was decoded from, and within it the span of
+    /// the input and output lists; `None` for transactions built from values.
+    wire: Option<WireSpans<'a>>,
+}
+
+#[derive(Clone, Copy)]
+struct WireSpans<'a> {
+    whole: &'a [u8],
+    base: &'a [u8],
+}
+
+impl<'a> Tx<'a> {
+    /// Builds a transaction from values. `witnesses` is empty for a transaction without
+    /// witness, or holds one stack per input.
+    #[must_use]
+    pub const fn new(
+        version: i32,
+        inputs: &'a [TxIn<'a>],
+        outputs: &'a [TxOut<'a>],
+        witnesses: &'a [Witness<'a>],
+        lock_time: u32,
+    ) -> Self {
+        Self {
+            version,
+            inputs: List::from_items(inputs),
+            outputs: List::from_items(outputs),
+            witnesses: List::from_items(witnesses),
+            lock_time,
+            wire: None,
+        }
+    }
+
+    /// Returns whether the transaction uses the segwit serialization.
+    #[must_use]
+    pub const fn is_segwit(&self) -> bool {
+        !self.witnesses.is_empty()
+    }
+
+    /// Returns whether this is a coinbase: one input spending [`OutPoint::COINBASE`].
+    #[must_use]
+    pub fn is_coinbase(&self) -> bool {
+        self.inputs.len() == 1
+            && self
+                .inputs
+                .iter()
+                .next()
+                .is_some_and(|i| i.previous_output == OutPoint::COINBASE)
+    }
+
+    /// Returns the encoding the transaction was decoded from, if it was decoded.
+    #[must_use]
+    pub fn raw(&self) -> Option<&'a [u8]> {
+        self.wire.map(|w| w.whole)
+    }
+
+    /// Returns the transaction id: SHA-256d of the serialization without witness.
+    #[must_use]
+    pub fn txid(&self) -> Txid {
+        let mut h = Sha256d::new();
+        match self.wire {
+            Some(w) if self.is_segwit() => {
+                h.update(&self.version.to_le_bytes());
+                h.update(w.base);
+                h.update(&self.lock_time.to_le_bytes());
+            }
+            Some(w) => h.update(w.whole),
+            None => h.update(&self.encode_to_vec(false)),
+        }
+        Txid(h.finalize())
+    }
+
+    /// Returns the witness transaction id (BIP 141): SHA-256d of the full serialization;
+    /// equal to the txid for a transaction without witness.
+    #[must_use]
+    pub fn wtxid(&self) -> Wtxid {
+        Wtxid(match self.wire {
+            Some(w) => Sha256d::hash(w.whole),
+            None => Sha256d::hash(&self.encode_to_vec(true)),
+        })
+    }
+
+    /// Returns the size without witness data in bytes (BIP 141 "base size").
+    #[must_use]
+    pub fn base_size(&self) -> usize {
+        4 + self.inputs.encoded_len() + self.outputs.encoded_len() + 4
+    }
+
+    /// Returns the full serialized size in bytes (BIP 141 "total size").
+    #[must_use]
+    pub fn total_size(&self) -> usize {
+        self.encoded_len()
+    }
+
+    /// Returns the weight: base size × 3 + total size (BIP 141).
+    #[must_use]
+    pub fn weight(&self) -> usize {
+        self.base_size() * 3 + self.total_size()
+    }
+
+    fn encode_to_vec(&self, witness: bool) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.encoded_len());
+        self.encode_with(&mut out, witness);
+        out
+    }
+
+    fn encode_with<B: BufMut>(&self, buf: &mut B, witness: bool) {
+        buf.put_i32_le(self.version);
+        let witness = witness && self.is_segwit();
+        if witness {
+            buf.put_slice(&[0x00, 0x01]);
+        }
+        self.inputs.encode(buf);
+        self.outputs.encode(buf);
+        if witness {
+            self.witnesses.encode_items(buf);
+        }
+        buf.put_u32_le(self.lock_time);
+    }
+}
+
+impl PartialEq for Tx<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.version == other.version
+            && self.lock_time == other.lock_time
+            && self.inputs == other.inputs
+            && self.outputs == other.outputs
+            && self.witnesses == other.witnesses
+    }
+}
+
+impl Eq for Tx<'_> {}
+
+impl core::fmt::Debug for Tx<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Tx")
+            .field("version", &self.version)
+            .field("inputs", &self.inputs)
+            .field("outputs", &self.outputs)
+            .field("witnesses", &self.witnesses)
+            .field("lock_time", &self.lock_time)
+            .finish()
+    }
+}
+
+impl Encode for Tx<'_> {
+    fn encoded_len(&self) -> usize {
+        match self.wire {
+            Some(w) => w.whole.len(),
+            None => {
+                let witness = if self.is_segwit() {
+                    2 + self.witnesses.items_len()
+                } else {
+                    0
+                };
+                self.base_size() + witness
+            }
+        }
+    }
+
+    fn encode<B: BufMut>(&self, buf: &mut B) {
+        match self.wire {
+            Some(w) => buf.put_slice(w.whole),
+            None => self.encode_with(buf, true),
+        }
+    }
+}
+
+impl<'a> Item<'a> for Tx<'a> {
+    const FIXED_LEN: Option<usize> = None;
+    const MIN_LEN: usize = limits::MIN_TX_LEN as usize;
+
+    #[inline]
+    fn parse_item(input: &'a [u8]) -> PResult<'a, Self> {
+        <Self as Payload<'a>>::parse(input)
+    }
+
+    fn item_len(&self) -> usize {
+        self.encoded_len()
+    }
+
+    fn encode_item<B: BufMut>(&self, buf: &mut B) {
+        self.encode(buf);
+    }
+}
+
+impl<'a> Payload<'a> for Tx<'a> {
+    const COMMAND: Command = Command::new("tx");
+
+    fn parse(input: &'a [u8]) -> PResult<'a, Self> {
+        let (after_version, version) = le_i32(input)?;
+        // BIP 144: a zero where the input count belongs is the segwit marker.
+        let segwit = after_version.first() == Some(&0);
+        let mut i = after_version;
+        if segwit {
+            let (rest, _marker) = le_u8(i)?;
+            let (rest, flag) = le_u8(rest)?;
+            if flag != 1 {
+                // Bitcoin Core: "Unknown transaction optional data".
+                let kind = DecodeErrorKind::InvalidValue(u64::from(flag));
+                return DecodeError::field(&i[1..], "segwit flag", kind).fail();
+            }
+            i = rest;
+        }
+        let base_start = i;
+        let (i, inputs) = List::parse(i, "inputs", limits::MAX_BLOCK_TXS * 4)?;
+        let (i, outputs) = List::parse(i, "outputs", limits::MAX_BLOCK_TXS * 4)?;
+        let base = &base_start[..base_start.len() - i.len()];
+        let (i, witnesses) = if segwit {
+            let (rest, witnesses) = List::<Witness<'a>>::parse_exact(i, inputs.len(), "witnesses")?;
+            // Bitcoin Core: "Superfluous witness record".
+            if witnesses.iter().all(|w| w.is_empty()) {
+                let kind = DecodeErrorKind::InvalidValue(0);
+                return DecodeError::field(i, "witnesses", kind).fail();
+            }
+            (rest, witnesses)
+        } else {
+            (i, List::from_items(&[]))
+        };
+        let (i, lock_time) = le_u32(i)?;
+        let whole = &input[..input.len() - i.len()];
+        let wire = Some(WireSpans { whole, base });
+        Ok((
+            i,
+            Self {
+                version,
+                inputs,
+                outputs,
+                witnesses,
+                lock_time,
+                wire,
+            },
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    /// The mainnet genesis coinbase transaction.
+    pub(crate) const GENESIS_COINBASE: &str = "01000000010000000000000000000000000000000000000000000000000000000000000000ffffffff4d04ffff001d0104455468652054696d65732030332f4a616e2f32303039204368616e63656c6c6f72206f6e206272696e6b206f66207365636f6e64206261696c6f757420666f722062616e6b73ffffffff0100f2052a01000000434104678afdb0fe5548271967f1a67130b7105cd6a828e03909a67962e0ea1f61deb649f6bc3f4cef38c4f35504e51ec112de5c384df7ba0b8d578a4c702b6bf11d5fac00000000";
+
+    pub(crate) fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn genesis_coinbase() {
+        let raw = hex(GENESIS_COINBASE);
+        let tx = Tx::decode(&raw).unwrap();
+        assert!(tx.is_coinbase() && !tx.is_segwit());
+        assert_eq!(tx.outputs.iter().next().unwrap().value, 50 * 100_000_000);
+        assert_eq!(
+            tx.txid().to_string(),
+            "4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b"
+        );
+        assert_eq!(tx.wtxid().0, tx.txid().0);
+        assert_eq!(tx.to_vec(), raw);
+        // Rebuilt from values, it encodes and hashes the same.
+        let inputs: Vec<TxIn<'_>> = tx.inputs.iter().collect();
+        let outputs: Vec<TxOut<'_>> = tx.outputs.iter().collect();
+        let built = Tx::new(tx.version, &inputs, &outputs, &[], tx.lock_time);
+        assert_eq!(built, tx);
+        assert_eq!(built.to_vec(), raw);
+        assert_eq!(built.encoded_len(), raw.len());
+        assert_eq!(built.txid(), tx.txid());
+    }
+
+    #[test]
+    fn segwit_tx_built_and_decoded() {
+        let script = [0x51u8];
+        let items: [&[u8]; 2] = [&[1, 2, 3], &[]];
+        let witnesses = [Witness::from_items(&items)];
+        let inputs = [TxIn {
+            previous_output: OutPoint {
+                txid: Txid([9; 32]),
+                vout: 1,
+            },
+            script_sig: &[],
+            sequence: 0xffff_fffd,
+        }];
+        let outputs = [TxOut {
+            value: 1000,
+            script_pubkey: &script,
+        }];
+        let tx = Tx::new(2, &inputs, &outputs, &witnesses, 0);
+        let raw = tx.to_vec();
+        assert_eq!(raw.len(), tx.encoded_len());
+        assert_eq!(&raw[4..6], &[0, 1]);
+        let back = Tx::decode(&raw).unwrap();
+        assert_eq!(back, tx);
+        assert!(back.is_segwit());
+        assert_eq!(back.txid(), tx.txid());
+        assert_eq!(back.wtxid(), tx.wtxid());
+        assert_ne!(back.txid().0, back.wtxid().0);
+        assert_eq!(back.base_size() + 2 + 1 + 4 + 1, back.total_size());
+        // The txid is the hash of the legacy serialization.
+        let legacy = Tx::new(2, &inputs, &outputs, &[], 0);
+        assert_eq!(legacy.txid(), back.txid());
+    }
+
+    #[test]
+    fn malformed() {
+        // Unknown segwit flag.
+        let mut raw = hex(GENESIS_COINBASE);
+        raw.splice(4..4, [0, 2]);
+        let e = Tx::decode(&raw).unwrap_err();
+        assert_eq!(
+            (e.kind, e.field, e.offset),
+            (DecodeErrorKind::InvalidValue(2), Some("segwit flag"), 5)
+        );
+        // Superfluous witness: flag set but every stack empty.
+        let inputs = [TxIn {
+            previous_output: OutPoint::COINBASE,
+            script_sig: &[],
+            sequence: 0,
+        }];
+        let witnesses = [Witness::EMPTY];
+        let raw = Tx::new(1, &inputs, &[], &witnesses, 0).to_vec();
+        let e = Tx::decode(&raw).unwrap_err();
+        assert_eq!(
+            (e.kind, e.field),
+            (DecodeErrorKind::InvalidValue(0), Some("witnesses"))
+        );
+        // Truncated and trailing.
+        let raw = hex(GENESIS_COINBASE);
+        assert_eq!(
+            Tx::decode(&raw[..raw.len() - 1]).unwrap_err().kind,
+            DecodeErrorKind::Truncated
+        );
+        let mut long = raw.clone();
+        long.push(0);
+        assert_eq!(
+            Tx::decode(&long).unwrap_err().kind,
+            DecodeErrorKind::TrailingBytes(1)
+        );
+        // An input count larger than the bytes could hold.
+        let e = Tx::decode(&[1, 0, 0, 0, 0xfd, 0xff, 0x00, 0, 0]).unwrap_err();
+        assert!(
+            matches!(
+                e.kind,
+                DecodeErrorKind::CountOverRemaining { count: 255, .. }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(e.field, Some("inputs"));
+    }
+}
+
+#[cfg(any(test, feature = "proptest"))]
+pub(crate) mod strategy {
+    use alloc::vec::Vec;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Owned parts of a transaction: version, inputs, outputs, witness stacks, lock time.
+    #[derive(Debug, Clone)]
+    pub(crate) struct TxParts {
+        pub(crate) version: i32,
+        pub(crate) inputs: Vec<([u8; 32], u32, Vec<u8>, u32)>,
+        pub(crate) outputs: Vec<(i64, Vec<u8>)>,
+        pub(crate) witnesses: Vec<Vec<Vec<u8>>>,
+        pub(crate) lock_time: u32,
+    }
+
+    impl TxParts {
+        /// Encodes the transaction these parts describe, through [`Tx::new`].
+        pub(crate) fn encode(&self) -> Vec<u8> {
+            let inputs: Vec<TxIn<'_>> = self
+                .inputs
+                .iter()
+                .map(|(txid, vout, script, sequence)| TxIn {
+                    previous_output: OutPoint {
+                        txid: Txid(*txid),
+                        vout: *vout,
+                    },
+                    script_sig: script,
+                    sequence: *sequence,
+                })
+                .collect();
+            let outputs: Vec<TxOut<'_>> = self
+                .outputs
+                .iter()
+                .map(|(v, s)| TxOut {
+                    value: *v,
+                    script_pubkey: s,
+                })
+                .collect();
+            let items: Vec<Vec<&[u8]>> = self
+                .witnesses
+                .iter()
+                .map(|w| w.iter().map(Vec::as_slice).collect())
+                .collect();
+            let witnesses: Vec<Witness<'_>> =
+                items.iter().map(|w| Witness::from_items(w)).collect();
+            Tx::new(self.version, &inputs, &outputs, &witnesses, self.lock_time).to_vec()
+        }
+    }
+
+    /// Transactions, legacy and segwit, with at least one input (a zero-input legacy
+    /// transaction is indistinguishable from the segwit marker).
+    pub(crate) fn tx_parts() -> impl Strategy<Value = TxParts> {
+        let input = (
+            any::<[u8; 32]>(),
+            any::<u32>(),
+            proptest::collection::vec(any::<u8>(), 0..40),
+            any::<u32>(),
+        );
+        let output = (any::<i64>(), proptest::collection::vec(any::<u8>(), 0..40));
+        (
+            any::<i32>(),
+            proptest::collection::vec(input, 1..4),
+            proptest::collection::vec(output, 0..4),
+            any::<bool>(),
+            any::<u32>(),
+        )
+            .prop_flat_map(|(version, inputs, outputs, segwit, lock_time)| {
+                let n = inputs.len();
+                let stack =
+                    proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..33), 0..3);
+                let witnesses = if segwit {
+                    proptest::collection::vec(stack, n)
+                        .prop_filter("a segwit tx has a non-empty stack", |w| {
+                            w.iter().any(|s| !s.is_empty())
+                        })
+                        .boxed()
+                } else {
+                    Just(Vec::new()).boxed()
+                };
+                witnesses.prop_map(move |witnesses| TxParts {
+                    version,
+                    inputs: inputs.clone(),
+                    outputs: outputs.clone(),
+                    witnesses,
+                    lock_time,
+                })
+            })
+    }
+
+    /// `tx` payloads.
+    pub(crate) fn payloads() -> BoxedStrategy<(Command, Vec<u8>)> {
+        tx_parts().prop_map(|p| (Tx::COMMAND, p.encode())).boxed()
+    }
+}
