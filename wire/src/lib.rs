@@ -130,3 +130,8 @@ pub fn decode_all<'a, T>(
         }
     }
 }
+
+/// The README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

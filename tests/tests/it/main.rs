@@ -1,1 +1,6 @@
-//! Integration tests.
+//! Integration tests across the btcwire crates: one binary, one module per theme.
+
+mod alloc;
+mod codec;
+mod real_blocks;
+mod stream;
