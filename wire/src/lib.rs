@@ -75,6 +75,7 @@ pub mod frame;
 pub mod header;
 pub mod limits;
 pub mod msg;
+mod read;
 pub mod sha256d;
 pub mod types;
 pub mod varint;

@@ -13,14 +13,13 @@
 //! with a named limit and with the bytes that remain.
 
 use bytes::BufMut;
-use nom::Parser;
-use nom::bytes::complete::take;
-use nom::number::complete::{le_u8, le_u16, le_u32, le_u64};
+use crate::read::{take, u8 as le_u8, u16_le as le_u16, u32_le as le_u32, u64_le as le_u64};
 
 use crate::error::{DecodeError, DecodeErrorKind};
 use crate::{PResult, limits};
 
 /// Reads a CompactSize, rejecting encodings longer than necessary.
+#[inline]
 ///
 /// # Errors
 /// [`DecodeErrorKind::Truncated`] or [`DecodeErrorKind::NonMinimalCompactSize`].
@@ -38,6 +37,7 @@ pub fn compact_size(input: &[u8]) -> PResult<'_, u64> {
     Ok((rest, value))
 }
 
+#[inline]
 /// Reads a CompactSize count of items each at least `min_item_len` bytes long, checking it
 /// against `limit` and against the bytes that remain, before anything is allocated.
 ///
@@ -69,13 +69,14 @@ pub fn count<'a>(
     Ok((rest, n as usize))
 }
 
+#[inline]
 /// Reads a CompactSize length and that many bytes, borrowed (`var_bytes` in btcd).
 ///
 /// # Errors
 /// As [`count`] with one-byte items, then [`DecodeErrorKind::Truncated`].
 pub fn var_bytes<'a>(input: &'a [u8], field: &'static str, limit: u64) -> PResult<'a, &'a [u8]> {
     let (rest, len) = count(input, field, limit, 1)?;
-    take(len).parse(rest)
+    take(rest, len)
 }
 
 /// Sets the field of an error that has none yet.

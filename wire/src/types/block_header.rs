@@ -10,7 +10,7 @@
 //! | 76     | 4    | `nonce`          |
 
 use bytes::BufMut;
-use nom::number::complete::{le_i32, le_u32};
+use crate::read::{i32_le as le_i32, u32_le as le_u32};
 
 use crate::PResult;
 use crate::sha256d::Sha256d;
@@ -56,6 +56,7 @@ pub enum PowError {
 
 impl BlockHeader {
     /// Reads 80 bytes.
+    #[inline]
     ///
     /// # Errors
     /// [`crate::DecodeErrorKind::Truncated`] when fewer than 80 bytes remain.

@@ -6,17 +6,12 @@
 use core::fmt;
 use core::str::FromStr;
 
-use nom::Parser;
-use nom::bytes::complete::take;
-
 use crate::PResult;
 
 /// Reads 32 bytes.
+#[inline]
 pub(crate) fn hash32(input: &[u8]) -> PResult<'_, [u8; 32]> {
-    let (rest, raw) = take(32usize).parse(input)?;
-    let mut out = [0u8; 32];
-    out.copy_from_slice(raw);
-    Ok((rest, out))
+    crate::read::array(input)
 }
 
 /// A hex string that is not 64 hex digits.
@@ -47,6 +42,7 @@ macro_rules! hash_type {
             }
 
             /// Reads 32 bytes in wire order.
+            #[inline]
             pub(crate) fn parse(input: &[u8]) -> PResult<'_, Self> {
                 hash32(input).map(|(rest, h)| (rest, Self(h)))
             }

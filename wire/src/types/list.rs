@@ -8,8 +8,6 @@
 use core::fmt;
 
 use bytes::BufMut;
-use nom::Parser;
-use nom::bytes::complete::take;
 
 use crate::varint::{compact_size_len, count, put_compact_size, with_field};
 use crate::{Encode, PResult};
@@ -22,6 +20,18 @@ pub trait Item<'a>: Sized + Clone {
     const MIN_LEN: usize;
     /// Whether fixed-size items still need a per-item check while the list is decoded.
     const CHECK_EACH: bool = false;
+
+    /// Whether [`Item::skip_item`] is a fast path worth trying before [`Item::parse_item`].
+    const HAS_SKIP: bool = false;
+
+    /// Returns the encoded length of the valid item at the start of `input`, without
+    /// building it, or `None` to let [`Item::parse_item`] decide (and explain). Must never
+    /// return `Some` for bytes that `parse_item` rejects.
+    #[inline]
+    fn skip_item(input: &[u8]) -> Option<usize> {
+        let _ = input;
+        None
+    }
 
     /// Reads one item.
     ///
@@ -62,11 +72,12 @@ impl<T> Copy for Repr<'_, T> {}
 
 impl<'a, T: Item<'a>> List<'a, T> {
     /// Reads a count (checked against `limit` and the bytes remaining) and that many items.
+    #[inline]
     pub(crate) fn parse(input: &'a [u8], field: &'static str, limit: u64) -> PResult<'a, Self> {
         let (body, n) = count(input, field, limit, T::MIN_LEN)?;
         if let (Some(len), false) = (T::FIXED_LEN, T::CHECK_EACH) {
             // `count` checked n * MIN_LEN (= n * len) against the bytes remaining.
-            let (rest, raw) = take(n * len).parse(body)?;
+            let (rest, raw) = crate::read::take(body, n * len)?;
             return Ok((
                 rest,
                 Self {
@@ -90,6 +101,7 @@ impl<'a, T: Item<'a>> List<'a, T> {
     }
 
     /// Reads exactly `n` items with no count in front (the witness section of a transaction).
+    #[inline]
     pub(crate) fn parse_exact(input: &'a [u8], n: usize, field: &'static str) -> PResult<'a, Self> {
         let mut rest = input;
         for _ in 0..n {

@@ -20,7 +20,7 @@
 use alloc::vec::Vec;
 
 use bytes::BufMut;
-use nom::number::complete::{le_i32, le_i64, le_u8, le_u32};
+use crate::read::{i32_le as le_i32, i64_le as le_i64, u8 as le_u8, u32_le as le_u32};
 
 use crate::error::{DecodeError, DecodeErrorKind};
 use crate::header::Command;
@@ -29,6 +29,7 @@ use crate::sha256d::Sha256d;
 use crate::types::hash::Txid;
 use crate::types::hash::Wtxid;
 use crate::types::list::{Item, List};
+use crate::read::Cursor;
 use crate::varint::{var_bytes, var_bytes_len};
 use crate::{Encode, PResult, limits};
 
@@ -50,6 +51,7 @@ impl OutPoint {
     };
 
     /// Reads 36 bytes.
+    #[inline]
     pub(crate) fn parse(input: &[u8]) -> PResult<'_, Self> {
         let (i, txid) = Txid::parse(input)?;
         let (i, vout) = le_u32(i)?;
@@ -77,6 +79,14 @@ pub struct TxIn<'a> {
 impl<'a> Item<'a> for TxIn<'a> {
     const FIXED_LEN: Option<usize> = None;
     const MIN_LEN: usize = limits::MIN_TXIN_LEN as usize;
+    const HAS_SKIP: bool = true;
+
+    #[inline]
+    fn skip_item(input: &[u8]) -> Option<usize> {
+        let mut c = Cursor::new(input);
+        skip_txin(&mut c)?;
+        Some(c.pos())
+    }
 
     #[inline]
     fn parse_item(input: &'a [u8]) -> PResult<'a, Self> {
@@ -116,6 +126,14 @@ pub struct TxOut<'a> {
 impl<'a> Item<'a> for TxOut<'a> {
     const FIXED_LEN: Option<usize> = None;
     const MIN_LEN: usize = limits::MIN_TXOUT_LEN as usize;
+    const HAS_SKIP: bool = true;
+
+    #[inline]
+    fn skip_item(input: &[u8]) -> Option<usize> {
+        let mut c = Cursor::new(input);
+        skip_txout(&mut c)?;
+        Some(c.pos())
+    }
 
     #[inline]
     fn parse_item(input: &'a [u8]) -> PResult<'a, Self> {
@@ -194,6 +212,14 @@ impl<'a> Witness<'a> {
 impl<'a> Item<'a> for Witness<'a> {
     const FIXED_LEN: Option<usize> = None;
     const MIN_LEN: usize = 1;
+    const HAS_SKIP: bool = true;
+
+    #[inline]
+    fn skip_item(input: &[u8]) -> Option<usize> {
+        let mut c = Cursor::new(input);
+        skip_witness(&mut c)?;
+        Some(c.pos())
+    }
 
     #[inline]
     fn parse_item(input: &'a [u8]) -> PResult<'a, Self> {
@@ -392,6 +418,12 @@ impl Encode for Tx<'_> {
 impl<'a> Item<'a> for Tx<'a> {
     const FIXED_LEN: Option<usize> = None;
     const MIN_LEN: usize = limits::MIN_TX_LEN as usize;
+    const HAS_SKIP: bool = true;
+
+    #[inline]
+    fn skip_item(input: &[u8]) -> Option<usize> {
+        skip_tx(input)
+    }
 
     #[inline]
     fn parse_item(input: &'a [u8]) -> PResult<'a, Self> {
@@ -426,8 +458,8 @@ impl<'a> Payload<'a> for Tx<'a> {
             i = rest;
         }
         let base_start = i;
-        let (i, inputs) = List::parse(i, "inputs", limits::MAX_BLOCK_TXS * 4)?;
-        let (i, outputs) = List::parse(i, "outputs", limits::MAX_BLOCK_TXS * 4)?;
+        let (i, inputs) = List::parse(i, "inputs", MAX_TX_IO)?;
+        let (i, outputs) = List::parse(i, "outputs", MAX_TX_IO)?;
         let base = &base_start[..base_start.len() - i.len()];
         let (i, witnesses) = if segwit {
             let (rest, witnesses) = List::<Witness<'a>>::parse_exact(i, inputs.len(), "witnesses")?;
@@ -455,6 +487,69 @@ impl<'a> Payload<'a> for Tx<'a> {
             },
         ))
     }
+}
+
+// The fast validation walk. It applies every rule of the parsers above (minimal
+// CompactSize, the same limits, counts against remaining bytes, the segwit flag, no
+// superfluous witness) and returns `None` where they would fail.
+
+/// The most inputs or outputs one transaction can have: a block's bytes bound them.
+const MAX_TX_IO: u64 = limits::MAX_BLOCK_TXS * 4;
+
+#[inline(always)]
+fn skip_txin(c: &mut Cursor<'_>) -> Option<()> {
+    c.skip(36)?;
+    c.var_bytes(limits::MAX_SCRIPT_LEN)?;
+    c.skip(4)
+}
+
+#[inline(always)]
+fn skip_txout(c: &mut Cursor<'_>) -> Option<()> {
+    c.skip(8)?;
+    c.var_bytes(limits::MAX_SCRIPT_LEN)
+}
+
+/// Skips one witness stack; returns whether it has items.
+#[inline(always)]
+fn skip_witness(c: &mut Cursor<'_>) -> Option<bool> {
+    let items = c.count(limits::MAX_WITNESS_ITEMS, 1)?;
+    for _ in 0..items {
+        c.var_bytes(limits::MAX_SCRIPT_LEN)?;
+    }
+    Some(items > 0)
+}
+
+/// Returns the length of the valid transaction at the start of `input`.
+#[inline]
+fn skip_tx(input: &[u8]) -> Option<usize> {
+    let mut c = Cursor::new(input);
+    c.skip(4)?;
+    let segwit = c.peek()? == 0;
+    if segwit {
+        c.skip(1)?;
+        if c.byte()? != 1 {
+            return None;
+        }
+    }
+    let inputs = c.count(MAX_TX_IO, limits::MIN_TXIN_LEN as usize)?;
+    for _ in 0..inputs {
+        skip_txin(&mut c)?;
+    }
+    let outputs = c.count(MAX_TX_IO, limits::MIN_TXOUT_LEN as usize)?;
+    for _ in 0..outputs {
+        skip_txout(&mut c)?;
+    }
+    if segwit {
+        let mut any = false;
+        for _ in 0..inputs {
+            any |= skip_witness(&mut c)?;
+        }
+        if !any {
+            return None;
+        }
+    }
+    c.skip(4)?;
+    Some(c.pos())
 }
 
 #[cfg(test)]
