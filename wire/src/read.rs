@@ -5,12 +5,15 @@
 //! so a block's thousands of fields compile to straight-line code in the caller: nom's
 //! `take` goes through a non-inlined trait method across the crate boundary.
 
-use crate::error::{DecodeError, DecodeErrorKind};
 use crate::PResult;
+use crate::error::{DecodeError, DecodeErrorKind};
 
 #[inline]
 fn truncated<T>(input: &[u8]) -> PResult<'_, T> {
-    Err(nom::Err::Error(DecodeError::at(input, DecodeErrorKind::Truncated)))
+    Err(nom::Err::Error(DecodeError::at(
+        input,
+        DecodeErrorKind::Truncated,
+    )))
 }
 
 /// Reads `n` bytes, borrowed.

@@ -12,8 +12,8 @@
 //! [`MAX_SIZE`](crate::limits::MAX_SIZE) is rejected, and [`count`] also compares the claim
 //! with a named limit and with the bytes that remain.
 
-use bytes::BufMut;
 use crate::read::{take, u8 as le_u8, u16_le as le_u16, u32_le as le_u32, u64_le as le_u64};
+use bytes::BufMut;
 
 use crate::error::{DecodeError, DecodeErrorKind};
 use crate::{PResult, limits};

@@ -9,8 +9,8 @@
 //! | 72     | 4    | `bits` (compact target) |
 //! | 76     | 4    | `nonce`          |
 
-use bytes::BufMut;
 use crate::read::{i32_le as le_i32, u32_le as le_u32};
+use bytes::BufMut;
 
 use crate::PResult;
 use crate::sha256d::Sha256d;

@@ -19,17 +19,17 @@
 
 use alloc::vec::Vec;
 
-use bytes::BufMut;
 use crate::read::{i32_le as le_i32, i64_le as le_i64, u8 as le_u8, u32_le as le_u32};
+use bytes::BufMut;
 
 use crate::error::{DecodeError, DecodeErrorKind};
 use crate::header::Command;
 use crate::msg::Payload;
+use crate::read::Cursor;
 use crate::sha256d::Sha256d;
 use crate::types::hash::Txid;
 use crate::types::hash::Wtxid;
 use crate::types::list::{Item, List};
-use crate::read::Cursor;
 use crate::varint::{var_bytes, var_bytes_len};
 use crate::{Encode, PResult, limits};
 
@@ -162,6 +162,14 @@ impl<'a> Item<'a> for TxOut<'a> {
 impl<'a> Item<'a> for &'a [u8] {
     const FIXED_LEN: Option<usize> = None;
     const MIN_LEN: usize = 1;
+    const HAS_SKIP: bool = true;
+
+    #[inline]
+    fn skip_item(input: &[u8]) -> Option<usize> {
+        let mut c = Cursor::new(input);
+        c.var_bytes(limits::MAX_SCRIPT_LEN)?;
+        Some(c.pos())
+    }
 
     #[inline]
     fn parse_item(input: &'a [u8]) -> PResult<'a, Self> {
