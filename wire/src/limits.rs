@@ -54,9 +54,19 @@ pub const MAX_FEATURE_ID_LEN: u64 = 80;
 /// Longest feature data in `feature`, in bytes (BIP 434).
 pub const MAX_FEATURE_DATA_LEN: u64 = 512;
 
-/// Longest `message` and `reason` strings in `reject`, in bytes (BIP 61: Core truncated the
-/// reason it sent to `MAX_REJECT_MESSAGE_LENGTH` = 111).
+/// Longest `reason` string in `reject`, in bytes (BIP 61 sets no limit; Bitcoin Core read
+/// and truncated the reason to `MAX_REJECT_MESSAGE_LENGTH` = 111, `net_processing.cpp` up to 0.19).
 pub const MAX_REJECT_MESSAGE_LENGTH: u64 = 111;
+
+/// Longest `message` field of `reject`, in bytes: a command name (Bitcoin Core read it with
+/// `LIMITED_STRING(strMsg, CMessageHeader::COMMAND_SIZE)`, `net_processing.cpp` up to 0.19).
+pub const MAX_REJECT_COMMAND_LEN: u64 = crate::header::COMMAND_LEN as u64;
+
+/// Most transactions one `cmpctblock` describes, short ids and prefilled together: Bitcoin
+/// Core's deserializer throws "indexes overflowed 16 bits" when
+/// `shorttxids.size() + prefilledtxn.size()` is above `u16::MAX` (`blockencodings.h`).
+/// Tighter than [`MAX_COMPACT_TXS`].
+pub const MAX_CMPCTBLOCK_TXS: u64 = u16::MAX as u64;
 
 /// Largest block, in weight units (BIP 141 `MAX_BLOCK_WEIGHT`); the serialized size of a
 /// block can therefore not exceed this many bytes.

@@ -82,6 +82,26 @@ impl Sha256d {
     }
 }
 
+/// Returns single SHA-256 of the concatenation of `parts` (BIP 152 short-id keys), through
+/// the same backend as [`Sha256d`].
+#[must_use]
+pub fn sha256(parts: &[&[u8]]) -> [u8; 32] {
+    #[cfg(not(feature = "fast-sha256"))]
+    {
+        let mut h = sha2::Sha256::new();
+        parts.iter().for_each(|p| h.update(p));
+        h.finalize().into()
+    }
+    #[cfg(feature = "fast-sha256")]
+    {
+        let mut h = ring::digest::Context::new(&ring::digest::SHA256);
+        parts.iter().for_each(|p| h.update(p));
+        let mut out = [0u8; 32];
+        out.copy_from_slice(h.finish().as_ref());
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,5 +116,9 @@ mod tests {
         inc.update(b"hello ");
         inc.update(b"world");
         assert_eq!(inc.finalize(), Sha256d::hash(b"hello world"));
+        // SHA-256("abc") = ba7816bf...f20015ad
+        let single = sha256(&[b"a", b"bc"]);
+        assert_eq!(single[..4], [0xba, 0x78, 0x16, 0xbf]);
+        assert_eq!(Sha256d::hash(b"abc"), sha256(&[&single]));
     }
 }

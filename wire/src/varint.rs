@@ -79,6 +79,12 @@ pub fn var_bytes<'a>(input: &'a [u8], field: &'static str, limit: u64) -> PResul
     take(rest, len)
 }
 
+/// Names the field of any error `result` carries, unless a more precise name is set.
+#[inline]
+pub(crate) fn named<'a, T>(field: &'static str, result: PResult<'a, T>) -> PResult<'a, T> {
+    result.map_err(|e| e.map(|e| with_field(e, field)))
+}
+
 /// Sets the field of an error that has none yet.
 pub(crate) fn with_field(mut e: DecodeError, field: &'static str) -> DecodeError {
     e.field.get_or_insert(field);

@@ -12,7 +12,7 @@ pub mod tx;
 pub use block::Block;
 pub use block_header::BlockHeader;
 pub use hash::{BlockHash, FilterHash, MerkleNode, ParseHashError, Txid, Wtxid};
-pub use inventory::{InvItem, InvType};
+pub use inventory::{INV_ITEM_LEN, InvItem, InvType, Inventory};
 pub use list::{Item, List};
 pub use net_addr::*;
 pub use tx::Tx;
