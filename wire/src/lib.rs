@@ -77,6 +77,8 @@ pub mod limits;
 pub mod msg;
 mod read;
 pub mod sha256d;
+#[cfg(test)]
+mod testutil;
 pub mod types;
 pub mod varint;
 

@@ -220,14 +220,8 @@ mod tests {
     use super::*;
     use crate::DecodeErrorKind;
     use crate::msg::Message;
+    use crate::testutil::hex;
     use crate::types::{NetAddr, NetAddrV2, ServiceFlags};
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
 
     /// From the Bitcoin wiki's `addr` hexdump: one entry, 10.0.0.1:8333, at 1292899810.
     const WIKI_ADDR: &str = "01e215104d010000000000000000000000000000000000ffff0a000001208d";

@@ -732,13 +732,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        let s: Vec<u8> = s.bytes().filter(u8::is_ascii_hexdigit).collect();
-        s.chunks(2)
-            .map(|p| u8::from_str_radix(core::str::from_utf8(p).unwrap(), 16).unwrap())
-            .collect()
-    }
+    use crate::testutil::hex;
 
     fn err(e: DecodeError) -> (DecodeErrorKind, Option<&'static str>, usize) {
         (e.kind, e.field, e.offset)

@@ -943,14 +943,8 @@ mod tests {
 
     use super::*;
     use crate::msg::Message;
+    use crate::testutil::{GENESIS_COINBASE, GENESIS_HEADER, hex};
     use crate::types::block::Block;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
 
     fn err<'a, T: Payload<'a> + fmt::Debug>(
         payload: &'a [u8],
@@ -958,12 +952,6 @@ mod tests {
         let e = T::decode(payload).unwrap_err();
         (e.kind, e.field, e.offset)
     }
-
-    /// The mainnet genesis block header.
-    const GENESIS_HEADER: &str = "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c";
-
-    /// The mainnet genesis coinbase transaction (204 bytes).
-    const GENESIS_COINBASE: &str = "01000000010000000000000000000000000000000000000000000000000000000000000000ffffffff4d04ffff001d0104455468652054696d65732030332f4a616e2f32303039204368616e63656c6c6f72206f6e206272696e6b206f66207365636f6e64206261696c6f757420666f722062616e6b73ffffffff0100f2052a01000000434104678afdb0fe5548271967f1a67130b7105cd6a828e03909a67962e0ea1f61deb649f6bc3f4cef38c4f35504e51ec112de5c384df7ba0b8d578a4c702b6bf11d5fac00000000";
 
     /// A regtest block of two segwit transactions, and its compact block (version 2,
     /// nonce 18053200567810711460, the coinbase prefilled): the vector of rust-bitcoin's

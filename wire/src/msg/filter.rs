@@ -604,13 +604,7 @@ mod tests {
     use super::*;
     use crate::error::DecodeErrorKind;
     use crate::msg::Message;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::testutil::hex;
 
     fn err<'a, T: Payload<'a> + fmt::Debug>(
         payload: &'a [u8],

@@ -800,19 +800,12 @@ mod tests {
     use alloc::format;
     use alloc::string::ToString;
     use alloc::vec;
-    use alloc::vec::Vec;
 
     use proptest::prelude::*;
 
     use super::*;
     use crate::msg::Message;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::testutil::hex;
 
     /// Asserts that `T::decode(raw)` fails with `(kind, field, offset)`.
     #[track_caller]

@@ -230,6 +230,7 @@ impl<'a> Payload<'a> for Block<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::hex;
     use crate::types::tx::{OutPoint, TxIn, TxOut};
     use alloc::string::ToString;
 
@@ -238,13 +239,6 @@ mod tests {
         "01",
         "01000000010000000000000000000000000000000000000000000000000000000000000000ffffffff4d04ffff001d0104455468652054696d65732030332f4a616e2f32303039204368616e63656c6c6f72206f6e206272696e6b206f66207365636f6e64206261696c6f757420666f722062616e6b73ffffffff0100f2052a01000000434104678afdb0fe5548271967f1a67130b7105cd6a828e03909a67962e0ea1f61deb649f6bc3f4cef38c4f35504e51ec112de5c384df7ba0b8d578a4c702b6bf11d5fac00000000"
     );
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
 
     #[test]
     fn genesis_block() {

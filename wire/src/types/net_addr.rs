@@ -961,13 +961,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::testutil::hex;
 
     /// Runs `parse` over `input` as a whole payload.
     fn decode<'a, T>(
