@@ -1,7 +1,11 @@
-//! `btcwire-net`: Bitcoin peers over `btcwire`.
+//! `btcwire-net`: Bitcoin peers over the `btcwire` codec.
 //!
-//! Not built yet: the sans-IO handshake, the established peer and the tokio drivers arrive
-//! with the net issue. Until then this crate only re-exports the codec, so nothing here
-//! pretends to work.
+//! Work in progress (issue 3): the sans-IO core in [`proto`] is being built first.
 
-pub use btcwire;
+pub mod config;
+pub mod error;
+pub mod proto;
+
+pub use config::PeerConfig;
+pub use error::{DisconnectReason, HandshakeError, PeerError, Step, Violation};
+pub use proto::{Direction, NonceSet, RemoteInfo, Role, Rng, TimelineEntry};
