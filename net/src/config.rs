@@ -118,7 +118,11 @@ impl PeerConfig {
     #[must_use]
     pub fn with_magic(magic: Magic) -> Self {
         let network = Network::from_magic(magic);
-        Self { magic, network, ..Self::new(network.unwrap_or_default()) }
+        Self {
+            magic,
+            network,
+            ..Self::new(network.unwrap_or_default())
+        }
     }
 
     /// Returns the network's default port, or 8333 for a custom magic.

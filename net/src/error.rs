@@ -131,7 +131,10 @@ pub enum DisconnectReason {
 
 impl From<io::Error> for DisconnectReason {
     fn from(e: io::Error) -> Self {
-        Self::Io { kind: e.kind(), message: e.to_string() }
+        Self::Io {
+            kind: e.kind(),
+            message: e.to_string(),
+        }
     }
 }
 

@@ -8,4 +8,4 @@ pub mod proto;
 
 pub use config::PeerConfig;
 pub use error::{DisconnectReason, HandshakeError, PeerError, Step, Violation};
-pub use proto::{Direction, NonceSet, RemoteInfo, Role, Rng, TimelineEntry};
+pub use proto::{Direction, NonceSet, RemoteInfo, Rng, Role, TimelineEntry};

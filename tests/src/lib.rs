@@ -1,6 +1,8 @@
 //! Harness for the integration tests: the real mainnet blocks bundled in `tests/data/`, and
 //! small helpers to build frames and hex.
 
+pub mod bcoin;
+
 use btcwire::bytes::BytesMut;
 use btcwire::{Checksum, Command, HEADER_LEN, Magic, MessageHeader};
 

@@ -110,7 +110,10 @@ impl NonceSet {
 
     /// Remembers `nonce`, forgetting the oldest beyond [`NonceSet::CAPACITY`].
     pub fn insert(&self, nonce: u64) {
-        let mut set = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut set = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if set.len() == Self::CAPACITY {
             set.pop_front();
         }
@@ -120,13 +123,19 @@ impl NonceSet {
     /// Returns whether `nonce` is one of ours.
     #[must_use]
     pub fn contains(&self, nonce: u64) -> bool {
-        let set = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let set = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         set.contains(&nonce)
     }
 
     /// Forgets `nonce` (its handshake is over).
     pub fn remove(&self, nonce: u64) {
-        let mut set = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut set = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         set.retain(|&n| n != nonce);
     }
 }

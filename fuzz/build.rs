@@ -1,0 +1,5 @@
+//! Declares the `fuzzing` cfg that `cargo fuzz` sets, so stable builds do not warn about it.
+
+fn main() {
+    println!("cargo::rustc-check-cfg=cfg(fuzzing)");
+}

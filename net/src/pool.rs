@@ -1,0 +1,600 @@
+//! `Pool`: many peers at once. Outbound targets kept topped up from the address book,
+//! persistent peers reconnected with exponential backoff, inbound peers up to a cap, a ban
+//! list, relay with a seen-set, and every peer's events on one channel.
+//!
+//! One manager task owns the state (peers, address book, bans, relay set); each peer runs in
+//! its own tasks ([`crate::driver::spawn`]) and reports to the manager, which learns
+//! addresses, answers `getaddr` (once per inbound connection, at most 1000 entries and 23%
+//! of what it knows, as Core), advertises our own address when we listen on a reachable one
+//! (once after the handshake, then about daily), and forwards every event to the
+//! application.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use btcwire::Frame;
+use btcwire::msg::Message;
+use btcwire::types::{AddrEntry, InvItem, NetAddr};
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
+
+use crate::addrbook::{AddrBook, PeerAddr, Source};
+use crate::config::{LOCAL_ADDRESS_BROADCAST_INTERVAL, PeerConfig};
+use crate::driver::{self, Event, PeerHandle, PeerId, Target};
+use crate::error::DisconnectReason;
+use crate::listener::next_peer_id;
+use crate::proto::peer::{PeerEvent, PeerStats};
+use crate::proto::{NonceSet, Rng, Role};
+
+/// Full-relay outbound connections a node keeps (Bitcoin Core
+/// `MAX_OUTBOUND_FULL_RELAY_CONNECTIONS`).
+pub const DEFAULT_TARGET_OUTBOUND: usize = 8;
+
+/// Inbound connections accepted by default (Bitcoin Core `DEFAULT_MAX_PEER_CONNECTIONS` =
+/// 125, less the outbound ones).
+pub const DEFAULT_MAX_INBOUND: usize = 117;
+
+/// How long a ban lasts by default (Bitcoin Core `DEFAULT_MISBEHAVING_BANTIME` = 24 h).
+pub const DEFAULT_BAN_TIME: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Items remembered as already relayed (bounded seen-set).
+pub const MAX_RELAYED: usize = 100_000;
+
+/// First delay before reconnecting a persistent peer; doubled after each failure.
+pub const MIN_BACKOFF: Duration = Duration::from_secs(1);
+
+/// Longest delay between reconnection attempts of a persistent peer.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(5 * 60);
+
+/// Events buffered between the pool and the application.
+const EVENT_BUFFER: usize = 1_024;
+
+/// What a pool does.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PoolConfig {
+    /// How every peer introduces itself.
+    pub peer: PeerConfig,
+    /// Outbound peers to keep, chosen from the address book ([`DEFAULT_TARGET_OUTBOUND`]).
+    pub target_outbound: usize,
+    /// Most inbound peers at once ([`DEFAULT_MAX_INBOUND`]).
+    pub max_inbound: usize,
+    /// Peers to stay connected to, reconnected with exponential backoff.
+    pub persistent: Vec<Target>,
+    /// A SOCKS5 proxy for outbound connections (Tor).
+    pub proxy: Option<SocketAddr>,
+    /// Our reachable listening address, advertised to peers.
+    pub advertise: Option<SocketAddr>,
+    /// How often the pool tops up its outbound connections.
+    pub connect_interval: Duration,
+    /// Delay bounds for reconnecting persistent peers ([`MIN_BACKOFF`], [`MAX_BACKOFF`]).
+    pub backoff: (Duration, Duration),
+}
+
+impl PoolConfig {
+    /// Returns the defaults around `peer`.
+    #[must_use]
+    pub fn new(peer: PeerConfig) -> Self {
+        Self {
+            peer,
+            target_outbound: DEFAULT_TARGET_OUTBOUND,
+            max_inbound: DEFAULT_MAX_INBOUND,
+            persistent: Vec::new(),
+            proxy: None,
+            advertise: None,
+            connect_interval: Duration::from_millis(500),
+            backoff: (MIN_BACKOFF, MAX_BACKOFF),
+        }
+    }
+}
+
+/// One connected peer, as the pool sees it.
+#[derive(Debug, Clone)]
+pub struct PeerSummary {
+    /// The peer's handle.
+    pub handle: PeerHandle,
+    /// Who opened the connection.
+    pub role: Role,
+    /// Whether it is one of the persistent peers.
+    pub persistent: bool,
+}
+
+enum Command {
+    Send(PeerId, Frame, oneshot::Sender<bool>),
+    Broadcast(Frame),
+    Relay(InvItem),
+    Connect(Target),
+    Disconnect(PeerId),
+    Ban(IpAddr, Duration),
+    Unban(IpAddr),
+    Peers(oneshot::Sender<Vec<PeerSummary>>),
+    AddrBook(oneshot::Sender<AddrBook>),
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// A handle to a running pool: cheap to clone.
+#[derive(Debug, Clone)]
+pub struct PoolHandle {
+    commands: mpsc::Sender<Command>,
+    magic: btcwire::Magic,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("pool command")
+    }
+}
+
+impl PoolHandle {
+    /// Sends `msg` to one peer; false if it is not connected.
+    pub async fn send<M: btcwire::frame::Framed + ?Sized>(&self, peer: PeerId, msg: &M) -> bool {
+        let (tx, rx) = oneshot::channel();
+        let frame = Frame::from_message(self.magic, msg);
+        self.commands.send(Command::Send(peer, frame, tx)).await.is_ok() && rx.await.unwrap_or(false)
+    }
+
+    /// Sends `msg` to every connected peer.
+    pub async fn broadcast<M: btcwire::frame::Framed + ?Sized>(&self, msg: &M) {
+        let frame = Frame::from_message(self.magic, msg);
+        let _ = self.commands.send(Command::Broadcast(frame)).await;
+    }
+
+    /// Announces `item` to every peer not known to have it; an item is relayed once.
+    pub async fn relay(&self, item: InvItem) {
+        let _ = self.commands.send(Command::Relay(item)).await;
+    }
+
+    /// Opens an extra outbound connection to `target`.
+    pub async fn connect(&self, target: Target) {
+        let _ = self.commands.send(Command::Connect(target)).await;
+    }
+
+    /// Disconnects one peer.
+    pub async fn disconnect(&self, peer: PeerId) {
+        let _ = self.commands.send(Command::Disconnect(peer)).await;
+    }
+
+    /// Bans `ip` for `duration`: its peers are disconnected and it is not connected to or
+    /// accepted until the ban ends.
+    pub async fn ban(&self, ip: IpAddr, duration: Duration) {
+        let _ = self.commands.send(Command::Ban(ip, duration)).await;
+    }
+
+    /// Lifts a ban.
+    pub async fn unban(&self, ip: IpAddr) {
+        let _ = self.commands.send(Command::Unban(ip)).await;
+    }
+
+    /// Returns the connected peers.
+    pub async fn peers(&self) -> Vec<PeerSummary> {
+        let (tx, rx) = oneshot::channel();
+        if self.commands.send(Command::Peers(tx)).await.is_err() {
+            return Vec::new();
+        }
+        rx.await.unwrap_or_default()
+    }
+
+    /// Returns a statistics snapshot of every connected peer.
+    pub async fn stats(&self) -> Vec<(PeerId, PeerStats)> {
+        let mut out = Vec::new();
+        for peer in self.peers().await {
+            if let Some(stats) = peer.handle.stats().await {
+                out.push((peer.handle.id(), stats));
+            }
+        }
+        out
+    }
+
+    /// Returns a copy of the address book.
+    pub async fn addrbook(&self) -> Option<AddrBook> {
+        let (tx, rx) = oneshot::channel();
+        self.commands.send(Command::AddrBook(tx)).await.ok()?;
+        rx.await.ok()
+    }
+
+    /// Disconnects every peer, stops accepting and connecting, and waits until done.
+    pub async fn shutdown(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.commands.send(Command::Shutdown(tx)).await.is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+/// The pool.
+#[derive(Debug)]
+pub struct Pool;
+
+impl Pool {
+    /// Starts a pool (accepting on `listener` when given) and returns its handle and the
+    /// events of every peer.
+    #[must_use]
+    pub fn start(
+        config: PoolConfig,
+        listener: Option<TcpListener>,
+        book: AddrBook,
+    ) -> (PoolHandle, mpsc::Receiver<Event>) {
+        let (cmd_tx, cmd_rx) = mpsc::channel(64);
+        let (app_tx, app_rx) = mpsc::channel(EVENT_BUFFER);
+        let (peer_tx, peer_rx) = mpsc::channel(EVENT_BUFFER);
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let handle = PoolHandle { commands: cmd_tx, magic: config.peer.magic };
+        let manager = Manager {
+            inbound_permits: std::sync::Arc::new(Semaphore::new(config.max_inbound)),
+            config,
+            nonces: NonceSet::new(),
+            book,
+            peers: HashMap::new(),
+            connecting: HashSet::new(),
+            bans: HashMap::new(),
+            relayed: HashSet::new(),
+            relayed_order: VecDeque::new(),
+            rng: Rng::from_os(),
+            app: app_tx,
+            peer_events: peer_tx,
+            stop: stop_tx,
+            stop_rx,
+        };
+        tokio::spawn(manager.run(listener, cmd_rx, peer_rx));
+        (handle, app_rx)
+    }
+}
+
+struct Entry {
+    handle: PeerHandle,
+    role: Role,
+    persistent: bool,
+    answered_getaddr: bool,
+}
+
+struct Manager {
+    config: PoolConfig,
+    nonces: NonceSet,
+    book: AddrBook,
+    peers: HashMap<PeerId, Entry>,
+    connecting: HashSet<SocketAddr>,
+    bans: HashMap<IpAddr, Instant>,
+    relayed: HashSet<InvItem>,
+    relayed_order: VecDeque<InvItem>,
+    rng: Rng,
+    inbound_permits: std::sync::Arc<Semaphore>,
+    app: mpsc::Sender<Event>,
+    peer_events: mpsc::Sender<Event>,
+    stop: watch::Sender<bool>,
+    stop_rx: watch::Receiver<bool>,
+}
+
+fn unix_now() -> u32 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as u32)
+}
+
+impl Manager {
+    async fn run(
+        mut self,
+        listener: Option<TcpListener>,
+        mut commands: mpsc::Receiver<Command>,
+        mut peer_events: mpsc::Receiver<Event>,
+    ) {
+        for target in self.config.persistent.clone() {
+            self.spawn_persistent(target);
+        }
+        let mut tick = tokio::time::interval(self.config.connect_interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut advertise_at = Instant::now() + self.rng.exponential(LOCAL_ADDRESS_BROADCAST_INTERVAL);
+        let done = loop {
+            let accept = async {
+                match &listener {
+                    Some(l) => l.accept().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                cmd = commands.recv() => match cmd {
+                    Some(Command::Shutdown(done)) => break Some(done),
+                    Some(cmd) => self.command(cmd),
+                    None => break None,
+                },
+                Some(event) = peer_events.recv() => {
+                    if !self.event(event).await {
+                        break None;
+                    }
+                }
+                accepted = accept => {
+                    if let Ok((stream, addr)) = accepted {
+                        self.accept(stream, addr);
+                    }
+                }
+                _ = tick.tick() => self.top_up(),
+                () = tokio::time::sleep_until(advertise_at.into()) => {
+                    self.advertise_all();
+                    advertise_at = Instant::now() + self.rng.exponential(LOCAL_ADDRESS_BROADCAST_INTERVAL);
+                }
+            }
+        };
+        // Shut down: stop connecting, end every peer, wait for them.
+        let _ = self.stop.send(true);
+        drop(listener);
+        let handles: Vec<PeerHandle> = self.peers.values().map(|e| e.handle.clone()).collect();
+        for h in &handles {
+            h.end(DisconnectReason::Shutdown);
+        }
+        for h in handles {
+            h.wait_for_disconnect().await;
+        }
+        if let Some(done) = done {
+            let _ = done.send(());
+        }
+    }
+
+    fn is_banned(&mut self, ip: IpAddr) -> bool {
+        match self.bans.get(&ip) {
+            Some(&until) if until > Instant::now() => true,
+            Some(_) => {
+                self.bans.remove(&ip);
+                false
+            }
+            None => false,
+        }
+    }
+
+    fn command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Send(id, frame, reply) => {
+                let ok = self.peers.get(&id).map(|e| e.handle.clone());
+                let _ = reply.send(ok.is_some());
+                if let Some(handle) = ok {
+                    tokio::spawn(async move { handle.send_frame(frame).await });
+                }
+            }
+            Command::Broadcast(frame) => {
+                for entry in self.peers.values() {
+                    let handle = entry.handle.clone();
+                    let frame = frame.clone();
+                    tokio::spawn(async move { handle.send_frame(frame).await });
+                }
+            }
+            Command::Relay(item) => {
+                if !self.relayed.insert(item) {
+                    return;
+                }
+                self.relayed_order.push_back(item);
+                if self.relayed_order.len() > MAX_RELAYED {
+                    if let Some(old) = self.relayed_order.pop_front() {
+                        self.relayed.remove(&old);
+                    }
+                }
+                for entry in self.peers.values() {
+                    let handle = entry.handle.clone();
+                    tokio::spawn(async move { handle.push_inv(vec![item]).await });
+                }
+            }
+            Command::Connect(target) => self.spawn_outbound(target, false),
+            Command::Disconnect(id) => {
+                if let Some(entry) = self.peers.get(&id) {
+                    entry.handle.disconnect();
+                }
+            }
+            Command::Ban(ip, duration) => {
+                self.bans.insert(ip, Instant::now() + duration);
+                for entry in self.peers.values().filter(|e| e.handle.addr().ip() == ip) {
+                    entry.handle.end(DisconnectReason::Banned);
+                }
+            }
+            Command::Unban(ip) => {
+                self.bans.remove(&ip);
+            }
+            Command::Peers(reply) => {
+                let list = self
+                    .peers
+                    .values()
+                    .map(|e| PeerSummary { handle: e.handle.clone(), role: e.role, persistent: e.persistent })
+                    .collect();
+                let _ = reply.send(list);
+            }
+            Command::AddrBook(reply) => {
+                let _ = reply.send(self.book.clone());
+            }
+            Command::Shutdown(_) => {}
+        }
+    }
+
+    /// Processes one peer event and forwards it; false when the application is gone.
+    async fn event(&mut self, event: Event) -> bool {
+        match &event {
+            Event::Connected(handle) => {
+                let id = handle.id();
+                self.connecting.remove(&handle.addr());
+                if self.is_banned(handle.addr().ip()) {
+                    handle.end(DisconnectReason::Banned);
+                }
+                let role = handle.info().role;
+                self.book.mark_success(&PeerAddr::Ip(handle.addr()), u64::from(unix_now()));
+                let persistent = self.config.persistent.iter().any(|t| *t == Target::Addr(handle.addr()));
+                self.peers.insert(id, Entry { handle: handle.clone(), role, persistent, answered_getaddr: false });
+                self.advertise(handle);
+            }
+            Event::HandshakeFailed { addr, role, .. } => {
+                if *role == Role::Outbound {
+                    self.connecting.remove(addr);
+                    self.book.mark_failed(&PeerAddr::Ip(*addr), u64::from(unix_now()));
+                }
+            }
+            Event::Peer { peer, event: PeerEvent::Message(frame) } => self.message(*peer, frame),
+            Event::Peer { .. } => {}
+            Event::Disconnected { peer, .. } => {
+                self.peers.remove(peer);
+            }
+        }
+        self.app.send(event).await.is_ok()
+    }
+
+    /// Learns addresses and answers `getaddr`.
+    fn message(&mut self, peer: PeerId, frame: &Frame) {
+        let now = unix_now();
+        match frame.message() {
+            Ok(Message::Addr(addr)) => {
+                let entries = addr.iter().map(|e| (PeerAddr::from(&e), e.addr.services, e.time));
+                self.book.learn(entries, Source::Peer, u64::from(now));
+            }
+            Ok(Message::AddrV2(addr)) => {
+                let entries = addr
+                    .iter()
+                    .filter_map(|e| PeerAddr::try_from(&e).ok().map(|a| (a, e.services, e.time)));
+                self.book.learn(entries, Source::Peer, u64::from(now));
+            }
+            Ok(Message::GetAddr(_)) => {
+                let Some(entry) = self.peers.get_mut(&peer) else { return };
+                // Core answers only inbound peers, once per connection (anti-fingerprinting).
+                if entry.role != Role::Inbound || entry.answered_getaddr {
+                    return;
+                }
+                entry.answered_getaddr = true;
+                let handle = entry.handle.clone();
+                let answer: Vec<AddrEntry> = self
+                    .book
+                    .answer_getaddr(&mut self.rng)
+                    .into_iter()
+                    .filter_map(|(addr, services, time)| addr.to_addr_entry(services, time))
+                    .collect();
+                tokio::spawn(async move { handle.push_addr(answer).await });
+            }
+            _ => {}
+        }
+    }
+
+    fn our_address(&self) -> Option<AddrEntry> {
+        let addr = self.config.advertise?;
+        Some(AddrEntry::new(unix_now(), NetAddr::from_socket_addr(self.config.peer.services, addr)))
+    }
+
+    fn advertise(&self, handle: &PeerHandle) {
+        if let Some(ours) = self.our_address() {
+            let handle = handle.clone();
+            tokio::spawn(async move { handle.push_addr(vec![ours]).await });
+        }
+    }
+
+    fn advertise_all(&self) {
+        let handles: Vec<PeerHandle> = self.peers.values().map(|e| e.handle.clone()).collect();
+        for handle in &handles {
+            self.advertise(handle);
+        }
+    }
+
+    fn accept(&mut self, stream: tokio::net::TcpStream, addr: SocketAddr) {
+        if self.is_banned(addr.ip()) {
+            return;
+        }
+        let Ok(permit) = std::sync::Arc::clone(&self.inbound_permits).try_acquire_owned() else {
+            return;
+        };
+        let _ = stream.set_nodelay(true);
+        let config = self.config.peer.clone();
+        let nonces = self.nonces.clone();
+        let events = self.peer_events.clone();
+        tokio::spawn(async move {
+            match driver::accept(stream, addr, &config, &nonces).await {
+                Ok(done) => {
+                    let handle = driver::spawn(done, next_peer_id(), &config, events.clone());
+                    let _ = events.send(Event::Connected(handle.clone())).await;
+                    handle.wait_for_disconnect().await;
+                }
+                Err(error) => {
+                    let _ = events.send(Event::HandshakeFailed { addr, role: Role::Inbound, error }).await;
+                }
+            }
+            drop(permit);
+        });
+    }
+
+    fn outbound_count(&self) -> usize {
+        self.peers.values().filter(|e| e.role == Role::Outbound && !e.persistent).count()
+            + self.connecting.len()
+    }
+
+    /// Opens connections from the address book until the outbound target is met.
+    fn top_up(&mut self) {
+        let missing = self.config.target_outbound.saturating_sub(self.outbound_count());
+        if missing == 0 {
+            return;
+        }
+        let mut exclude: HashSet<PeerAddr> = self.connecting.iter().map(|a| PeerAddr::Ip(*a)).collect();
+        exclude.extend(self.peers.values().map(|e| PeerAddr::Ip(e.handle.addr())));
+        let candidates = self.book.select(missing, &exclude, &mut self.rng);
+        for addr in candidates {
+            let PeerAddr::Ip(addr) = addr else { continue };
+            if self.is_banned(addr.ip()) {
+                continue;
+            }
+            self.book.mark_attempt(&PeerAddr::Ip(addr), u64::from(unix_now()));
+            self.spawn_outbound(Target::Addr(addr), false);
+        }
+    }
+
+    fn spawn_outbound(&mut self, target: Target, _persistent: bool) {
+        if let Target::Addr(addr) = &target {
+            self.connecting.insert(*addr);
+        }
+        let config = self.config.peer.clone();
+        let proxy = self.config.proxy;
+        let nonces = self.nonces.clone();
+        let events = self.peer_events.clone();
+        tokio::spawn(async move {
+            let fallback = match &target {
+                Target::Addr(addr) => *addr,
+                Target::Host(..) => SocketAddr::from(([0, 0, 0, 0], 0)),
+            };
+            match driver::connect(&target, proxy, &config, &nonces).await {
+                Ok(done) => {
+                    let handle = driver::spawn(done, next_peer_id(), &config, events.clone());
+                    let _ = events.send(Event::Connected(handle)).await;
+                }
+                Err(error) => {
+                    let _ = events.send(Event::HandshakeFailed { addr: fallback, role: Role::Outbound, error }).await;
+                }
+            }
+        });
+    }
+
+    /// Keeps one persistent peer connected, backing off exponentially between failures.
+    fn spawn_persistent(&self, target: Target) {
+        let config = self.config.peer.clone();
+        let proxy = self.config.proxy;
+        let nonces = self.nonces.clone();
+        let events = self.peer_events.clone();
+        let (min, max) = self.config.backoff;
+        let mut stop = self.stop_rx.clone();
+        tokio::spawn(async move {
+            let mut delay = min;
+            loop {
+                if *stop.borrow() {
+                    return;
+                }
+                match driver::connect(&target, proxy, &config, &nonces).await {
+                    Ok(done) => {
+                        delay = min;
+                        let handle = driver::spawn(done, next_peer_id(), &config, events.clone());
+                        let _ = events.send(Event::Connected(handle.clone())).await;
+                        tokio::select! {
+                            _ = handle.wait_for_disconnect() => {}
+                            _ = stop.changed() => return,
+                        }
+                    }
+                    Err(error) => {
+                        let addr = match &target {
+                            Target::Addr(addr) => *addr,
+                            Target::Host(..) => SocketAddr::from(([0, 0, 0, 0], 0)),
+                        };
+                        let _ = events.send(Event::HandshakeFailed { addr, role: Role::Outbound, error }).await;
+                    }
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    _ = stop.changed() => return,
+                }
+                delay = (delay * 2).min(max);
+            }
+        });
+    }
+}
