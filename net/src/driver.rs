@@ -71,13 +71,18 @@ impl Target {
         if let Ok(addr) = s.parse::<SocketAddr>() {
             return Ok(Self::Addr(addr));
         }
-        if let Ok(ip) = s.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>() {
+        if let Ok(ip) = s
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+        {
             return Ok(Self::Addr(SocketAddr::new(ip, default_port)));
         }
         let (host, port) = match s.rsplit_once(':') {
-            Some((host, port)) if !host.contains(':') => {
-                (host, port.parse().map_err(|_| PeerError::Resolve(s.to_owned()))?)
-            }
+            Some((host, port)) if !host.contains(':') => (
+                host,
+                port.parse().map_err(|_| PeerError::Resolve(s.to_owned()))?,
+            ),
             _ => (s, default_port),
         };
         if host.is_empty() {
@@ -89,7 +94,9 @@ impl Target {
 
 /// Returns the wall clock in Unix seconds.
 fn unix_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Opens a TCP connection to `target` (through `proxy`, a SOCKS5 server, when given)
@@ -109,7 +116,9 @@ pub async fn open(
             (Some(proxy), target) => {
                 let dest = match target {
                     Target::Addr(addr) => tokio_socks::TargetAddr::Ip(*addr),
-                    Target::Host(host, port) => tokio_socks::TargetAddr::Domain(host.clone().into(), *port),
+                    Target::Host(host, port) => {
+                        tokio_socks::TargetAddr::Domain(host.clone().into(), *port)
+                    }
                 };
                 let stream = tokio_socks::tcp::Socks5Stream::connect(proxy, dest)
                     .await
@@ -135,7 +144,10 @@ pub async fn open(
                         Err(e) => last = Some(e),
                     }
                 }
-                Err(last.map_or_else(|| PeerError::Resolve(target.to_string()), PeerError::Connect))
+                Err(last.map_or_else(
+                    || PeerError::Resolve(target.to_string()),
+                    PeerError::Connect,
+                ))
             }
         }
     };
@@ -176,7 +188,15 @@ pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> Result<Handshaken<S>, PeerError> {
     let mut rng = Rng::from_os();
     let now = Instant::now();
-    let mut hs = Handshake::new(config, role, remote, rng.next_u64(), nonces.clone(), now, unix_now());
+    let mut hs = Handshake::new(
+        config,
+        role,
+        remote,
+        rng.next_u64(),
+        nonces.clone(),
+        now,
+        unix_now(),
+    );
     let mut decoder = FrameDecoder::new(config.magic);
     let mut buf = BytesMut::with_capacity(INITIAL_READ_BUFFER);
     loop {
@@ -186,9 +206,17 @@ pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
         if hs.finished().is_some() {
             stream.flush().await?;
             let info = hs.into_info().expect("a finished handshake has its result");
-            return Ok(Handshaken { stream, remote, info, leftover: buf, connect_time: None });
+            return Ok(Handshaken {
+                stream,
+                remote,
+                info,
+                leftover: buf,
+                connect_time: None,
+            });
         }
-        let deadline = hs.poll_timeout().expect("unfinished handshakes have a deadline");
+        let deadline = hs
+            .poll_timeout()
+            .expect("unfinished handshakes have a deadline");
         tokio::select! {
             read = stream.read_buf(&mut buf) => {
                 if read? == 0 {
@@ -400,7 +428,10 @@ impl PeerHandle {
                 return Some(stats);
             }
         }
-        self.last_stats.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.last_stats
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Asks the peer to disconnect; returns at once. The reason will be
@@ -456,7 +487,13 @@ pub fn spawn<S>(
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
-    let Handshaken { stream, remote: addr, info, leftover, .. } = done;
+    let Handshaken {
+        stream,
+        remote: addr,
+        info,
+        leftover,
+        ..
+    } = done;
     let (read, write) = tokio::io::split(stream);
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
     let (done_tx, done_rx) = watch::channel(None);
@@ -533,21 +570,38 @@ impl PeerTask {
             Ok(()) => self.main_loop(read).await,
             Err(reason) => reason,
         };
-        let mut stats = self.peer.stats();
-        stats.disconnect_reason = Some(reason.clone());
-        *self.last_stats.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(stats);
+        let stats = self.peer.stats();
+        *self
+            .last_stats
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(stats);
         let _ = self.done.send(Some(reason.clone()));
-        let event = Event::Disconnected { peer: self.id, addr: self.addr, reason };
+        let event = Event::Disconnected {
+            peer: self.id,
+            addr: self.addr,
+            reason,
+        };
         let _ = self.events.send(event).await;
     }
 
-    async fn main_loop<R: AsyncRead>(&mut self, mut read: std::pin::Pin<&mut R>) -> DisconnectReason {
+    async fn main_loop<R: AsyncRead>(
+        &mut self,
+        mut read: std::pin::Pin<&mut R>,
+    ) -> DisconnectReason {
         loop {
             if let Err(reason) = self.flush(None).await {
                 return reason;
             }
             while let Some(event) = self.peer.poll_event() {
-                if self.events.send(Event::Peer { peer: self.id, event }).await.is_err() {
+                if self
+                    .events
+                    .send(Event::Peer {
+                        peer: self.id,
+                        event,
+                    })
+                    .await
+                    .is_err()
+                {
                     return DisconnectReason::Shutdown;
                 }
             }
@@ -565,7 +619,7 @@ impl PeerTask {
                         return reason;
                     }
                 }
-                read = read.as_mut().read_buf(&mut self.buf) => match read {
+                read = read.read_buf(&mut self.buf) => match read {
                     Ok(0) => return DisconnectReason::Closed,
                     Ok(_) => {
                         if let Err(reason) = self.decode_buffered() {
@@ -597,14 +651,19 @@ impl PeerTask {
                     .handle_frame(frame, Instant::now())
                     .map_err(DisconnectReason::Violation)?,
                 Ok(None) => return Ok(()),
-                Err(FrameError::BadChecksum { .. }) => self.peer.handle_bad_checksum(Instant::now()),
+                Err(FrameError::BadChecksum { .. }) => {
+                    self.peer.handle_bad_checksum(Instant::now())
+                }
                 Err(e) => return Err(DisconnectReason::Violation(Violation::Frame(e))),
             }
         }
     }
 
     /// Hands every frame the peer wants to send to the writer; `notify` goes with the last.
-    async fn flush(&mut self, mut notify: Option<oneshot::Sender<()>>) -> Result<(), DisconnectReason> {
+    async fn flush(
+        &mut self,
+        mut notify: Option<oneshot::Sender<()>>,
+    ) -> Result<(), DisconnectReason> {
         let mut next = self.peer.poll_transmit();
         while let Some(bytes) = next {
             next = self.peer.poll_transmit();

@@ -40,7 +40,12 @@ impl Listener {
     /// `max_inbound` peers at once.
     #[must_use]
     pub fn new(listener: TcpListener, config: PeerConfig, max_inbound: usize) -> Self {
-        Self { listener, config: Arc::new(config), nonces: NonceSet::new(), max_inbound }
+        Self {
+            listener,
+            config: Arc::new(config),
+            nonces: NonceSet::new(),
+            max_inbound,
+        }
     }
 
     /// Shares `nonces` with this process's outbound connections, so connecting to ourselves
@@ -93,23 +98,39 @@ impl Listener {
                 let done = match driver::accept(stream, addr, &config, &nonces).await {
                     Ok(done) => done,
                     Err(error) => {
-                        let _ = events.send(Event::HandshakeFailed { addr, role: Role::Inbound, error }).await;
+                        let _ = events
+                            .send(Event::HandshakeFailed {
+                                addr,
+                                role: Role::Inbound,
+                                error,
+                            })
+                            .await;
                         return;
                     }
                 };
                 let id = next_peer_id();
                 let handle = driver::spawn(done, id, &config, events.clone());
-                peers.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(id, handle.clone());
+                peers
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(id, handle.clone());
                 if events.send(Event::Connected(handle.clone())).await.is_err() {
                     handle.disconnect();
                 }
                 handle.wait_for_disconnect().await;
-                peers.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&id);
+                peers
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .remove(&id);
                 drop(permit);
             });
         }
-        let live: Vec<PeerHandle> =
-            peers.lock().unwrap_or_else(std::sync::PoisonError::into_inner).values().cloned().collect();
+        let live: Vec<PeerHandle> = peers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
         for peer in &live {
             peer.end(crate::error::DisconnectReason::Shutdown);
         }

@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use btcwire::Frame;
 use btcwire::msg::Message;
@@ -19,7 +19,7 @@ use btcwire::types::{AddrEntry, InvItem, NetAddr};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 
-use crate::addrbook::{AddrBook, PeerAddr, Source};
+use crate::addrbook::{AddrBook, AddrSource, PeerAddr, unix_now};
 use crate::config::{LOCAL_ADDRESS_BROADCAST_INTERVAL, PeerConfig};
 use crate::driver::{self, Event, PeerHandle, PeerId, Target};
 use crate::error::DisconnectReason;
@@ -131,7 +131,11 @@ impl PoolHandle {
     pub async fn send<M: btcwire::frame::Framed + ?Sized>(&self, peer: PeerId, msg: &M) -> bool {
         let (tx, rx) = oneshot::channel();
         let frame = Frame::from_message(self.magic, msg);
-        self.commands.send(Command::Send(peer, frame, tx)).await.is_ok() && rx.await.unwrap_or(false)
+        self.commands
+            .send(Command::Send(peer, frame, tx))
+            .await
+            .is_ok()
+            && rx.await.unwrap_or(false)
     }
 
     /// Sends `msg` to every connected peer.
@@ -219,7 +223,10 @@ impl Pool {
         let (app_tx, app_rx) = mpsc::channel(EVENT_BUFFER);
         let (peer_tx, peer_rx) = mpsc::channel(EVENT_BUFFER);
         let (stop_tx, stop_rx) = watch::channel(false);
-        let handle = PoolHandle { commands: cmd_tx, magic: config.peer.magic };
+        let handle = PoolHandle {
+            commands: cmd_tx,
+            magic: config.peer.magic,
+        };
         let manager = Manager {
             inbound_permits: std::sync::Arc::new(Semaphore::new(config.max_inbound)),
             config,
@@ -265,10 +272,6 @@ struct Manager {
     stop_rx: watch::Receiver<bool>,
 }
 
-fn unix_now() -> u32 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as u32)
-}
-
 impl Manager {
     async fn run(
         mut self,
@@ -281,7 +284,8 @@ impl Manager {
         }
         let mut tick = tokio::time::interval(self.config.connect_interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut advertise_at = Instant::now() + self.rng.exponential(LOCAL_ADDRESS_BROADCAST_INTERVAL);
+        let mut advertise_at =
+            Instant::now() + self.rng.exponential(LOCAL_ADDRESS_BROADCAST_INTERVAL);
         let done = loop {
             let accept = async {
                 match &listener {
@@ -388,7 +392,11 @@ impl Manager {
                 let list = self
                     .peers
                     .values()
-                    .map(|e| PeerSummary { handle: e.handle.clone(), role: e.role, persistent: e.persistent })
+                    .map(|e| PeerSummary {
+                        handle: e.handle.clone(),
+                        role: e.role,
+                        persistent: e.persistent,
+                    })
                     .collect();
                 let _ = reply.send(list);
             }
@@ -409,18 +417,34 @@ impl Manager {
                     handle.end(DisconnectReason::Banned);
                 }
                 let role = handle.info().role;
-                self.book.mark_success(&PeerAddr::Ip(handle.addr()), u64::from(unix_now()));
-                let persistent = self.config.persistent.iter().any(|t| *t == Target::Addr(handle.addr()));
-                self.peers.insert(id, Entry { handle: handle.clone(), role, persistent, answered_getaddr: false });
+                self.book
+                    .mark_success(&PeerAddr::Ip(handle.addr()), unix_now());
+                let persistent = self
+                    .config
+                    .persistent
+                    .iter()
+                    .any(|t| *t == Target::Addr(handle.addr()));
+                self.peers.insert(
+                    id,
+                    Entry {
+                        handle: handle.clone(),
+                        role,
+                        persistent,
+                        answered_getaddr: false,
+                    },
+                );
                 self.advertise(handle);
             }
             Event::HandshakeFailed { addr, role, .. } => {
                 if *role == Role::Outbound {
                     self.connecting.remove(addr);
-                    self.book.mark_failed(&PeerAddr::Ip(*addr), u64::from(unix_now()));
+                    self.book.mark_failed(&PeerAddr::Ip(*addr), unix_now());
                 }
             }
-            Event::Peer { peer, event: PeerEvent::Message(frame) } => self.message(*peer, frame),
+            Event::Peer {
+                peer,
+                event: PeerEvent::Message(frame),
+            } => self.message(*peer, frame),
             Event::Peer { .. } => {}
             Event::Disconnected { peer, .. } => {
                 self.peers.remove(peer);
@@ -434,17 +458,19 @@ impl Manager {
         let now = unix_now();
         match frame.message() {
             Ok(Message::Addr(addr)) => {
-                let entries = addr.iter().map(|e| (PeerAddr::from(&e), e.addr.services, e.time));
-                self.book.learn(entries, Source::Peer, u64::from(now));
+                let entries = addr.iter().map(|e| PeerAddr::from_addr_entry(&e));
+                self.book.learn(entries, AddrSource::Peer, now);
             }
             Ok(Message::AddrV2(addr)) => {
                 let entries = addr
                     .iter()
-                    .filter_map(|e| PeerAddr::try_from(&e).ok().map(|a| (a, e.services, e.time)));
-                self.book.learn(entries, Source::Peer, u64::from(now));
+                    .filter_map(|e| PeerAddr::from_addr_v2_entry(&e).ok());
+                self.book.learn(entries, AddrSource::Peer, now);
             }
             Ok(Message::GetAddr(_)) => {
-                let Some(entry) = self.peers.get_mut(&peer) else { return };
+                let Some(entry) = self.peers.get_mut(&peer) else {
+                    return;
+                };
                 // Core answers only inbound peers, once per connection (anti-fingerprinting).
                 if entry.role != Role::Inbound || entry.answered_getaddr {
                     return;
@@ -455,7 +481,7 @@ impl Manager {
                     .book
                     .answer_getaddr(&mut self.rng)
                     .into_iter()
-                    .filter_map(|(addr, services, time)| addr.to_addr_entry(services, time))
+                    .filter_map(|(addr, services, time)| addr.to_addr_entry(time, services))
                     .collect();
                 tokio::spawn(async move { handle.push_addr(answer).await });
             }
@@ -465,7 +491,10 @@ impl Manager {
 
     fn our_address(&self) -> Option<AddrEntry> {
         let addr = self.config.advertise?;
-        Some(AddrEntry::new(unix_now(), NetAddr::from_socket_addr(self.config.peer.services, addr)))
+        Some(AddrEntry::new(
+            unix_now(),
+            NetAddr::from_socket_addr(self.config.peer.services, addr),
+        ))
     }
 
     fn advertise(&self, handle: &PeerHandle) {
@@ -501,7 +530,13 @@ impl Manager {
                     handle.wait_for_disconnect().await;
                 }
                 Err(error) => {
-                    let _ = events.send(Event::HandshakeFailed { addr, role: Role::Inbound, error }).await;
+                    let _ = events
+                        .send(Event::HandshakeFailed {
+                            addr,
+                            role: Role::Inbound,
+                            error,
+                        })
+                        .await;
                 }
             }
             drop(permit);
@@ -509,17 +544,24 @@ impl Manager {
     }
 
     fn outbound_count(&self) -> usize {
-        self.peers.values().filter(|e| e.role == Role::Outbound && !e.persistent).count()
+        self.peers
+            .values()
+            .filter(|e| e.role == Role::Outbound && !e.persistent)
+            .count()
             + self.connecting.len()
     }
 
     /// Opens connections from the address book until the outbound target is met.
     fn top_up(&mut self) {
-        let missing = self.config.target_outbound.saturating_sub(self.outbound_count());
+        let missing = self
+            .config
+            .target_outbound
+            .saturating_sub(self.outbound_count());
         if missing == 0 {
             return;
         }
-        let mut exclude: HashSet<PeerAddr> = self.connecting.iter().map(|a| PeerAddr::Ip(*a)).collect();
+        let mut exclude: HashSet<PeerAddr> =
+            self.connecting.iter().map(|a| PeerAddr::Ip(*a)).collect();
         exclude.extend(self.peers.values().map(|e| PeerAddr::Ip(e.handle.addr())));
         let candidates = self.book.select(missing, &exclude, &mut self.rng);
         for addr in candidates {
@@ -527,7 +569,7 @@ impl Manager {
             if self.is_banned(addr.ip()) {
                 continue;
             }
-            self.book.mark_attempt(&PeerAddr::Ip(addr), u64::from(unix_now()));
+            self.book.mark_attempt(&PeerAddr::Ip(addr), unix_now());
             self.spawn_outbound(Target::Addr(addr), false);
         }
     }
@@ -551,7 +593,13 @@ impl Manager {
                     let _ = events.send(Event::Connected(handle)).await;
                 }
                 Err(error) => {
-                    let _ = events.send(Event::HandshakeFailed { addr: fallback, role: Role::Outbound, error }).await;
+                    let _ = events
+                        .send(Event::HandshakeFailed {
+                            addr: fallback,
+                            role: Role::Outbound,
+                            error,
+                        })
+                        .await;
                 }
             }
         });
@@ -586,7 +634,13 @@ impl Manager {
                             Target::Addr(addr) => *addr,
                             Target::Host(..) => SocketAddr::from(([0, 0, 0, 0], 0)),
                         };
-                        let _ = events.send(Event::HandshakeFailed { addr, role: Role::Outbound, error }).await;
+                        let _ = events
+                            .send(Event::HandshakeFailed {
+                                addr,
+                                role: Role::Outbound,
+                                error,
+                            })
+                            .await;
                     }
                 }
                 tokio::select! {

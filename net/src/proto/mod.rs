@@ -181,8 +181,9 @@ impl Rng {
         // Uniform in (0, 1], from 53 random bits.
         let u = ((self.next_u64() >> 11) as f64 + 1.0) / (1u64 << 53) as f64;
         let secs = -u.ln() * mean.as_secs_f64();
-        // Cap at 20 means so one unlucky draw cannot stall a queue for ages.
-        Duration::from_secs_f64(secs.min(mean.as_secs_f64() * 20.0))
+        // Cap at 20 means so one unlucky draw cannot stall a queue for ages; saturate on
+        // means too large for a `Duration`.
+        Duration::try_from_secs_f64(secs.min(mean.as_secs_f64() * 20.0)).unwrap_or(Duration::MAX)
     }
 }
 
@@ -210,5 +211,7 @@ mod tests {
         let total: Duration = (0..n).map(|_| rng.exponential(mean)).sum();
         let avg = total.as_secs_f64() / f64::from(n);
         assert!((4.8..5.2).contains(&avg), "mean {avg}");
+        // A mean too large for a `Duration` saturates instead of panicking.
+        assert!(rng.exponential(Duration::MAX) > Duration::from_secs(1));
     }
 }

@@ -2,5 +2,6 @@
 
 mod alloc;
 mod codec;
+mod net;
 mod real_blocks;
 mod stream;

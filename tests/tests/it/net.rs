@@ -1,0 +1,385 @@
+//! Our peers over in-memory pipes and loopback TCP: back to back, a listener with many
+//! clients, hostile peers for each violation, and a pool whose peers carry on.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use btcwire::bytes::BytesMut;
+use btcwire::msg::{Inv, Ping, WtxidRelay};
+use btcwire::types::{InvItem, InvType};
+use btcwire::{Command, DecodeErrorKind, FrameError, Magic, Message, Network, encode_frame};
+use btcwire_net::{
+    AddrBook, DisconnectReason, Event, Listener, NonceSet, PeerConfig, PeerEvent, PeerHandle, Pool,
+    PoolConfig, Role, Target, Violation,
+};
+use btcwire_tests::{frame, raw_frame};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+
+/// Bound on every wait in these tests.
+const WAIT: Duration = Duration::from_secs(20);
+
+fn config() -> PeerConfig {
+    let mut config = PeerConfig::new(Network::Regtest);
+    // Trickle inventory quickly so the tests wait milliseconds, not seconds.
+    config.inv_broadcast_interval = Duration::from_millis(50);
+    config
+}
+
+async fn next_event(events: &mut mpsc::Receiver<Event>) -> Event {
+    tokio::time::timeout(WAIT, events.recv())
+        .await
+        .expect("event in time")
+        .expect("channel open")
+}
+
+/// Waits for the first event matching `pick`, skipping others (bounded by count and time).
+async fn wait_for<T>(
+    events: &mut mpsc::Receiver<Event>,
+    mut pick: impl FnMut(&Event) -> Option<T>,
+) -> T {
+    for _ in 0..10_000 {
+        let event = next_event(events).await;
+        if let Some(found) = pick(&event) {
+            return found;
+        }
+    }
+    panic!("no matching event among 10,000");
+}
+
+#[tokio::test]
+async fn two_peers_back_to_back_over_a_pipe() {
+    let (a, b) = tokio::io::duplex(4096);
+    let addr: SocketAddr = "127.0.0.1:18444".parse().unwrap();
+    // Separate nonce sets: a shared one would (rightly) flag a connection to ourselves.
+    let (nonces_a, nonces_b) = (NonceSet::new(), NonceSet::new());
+    let cfg = config();
+    let (out, inn) = tokio::join!(
+        btcwire_net::handshake(a, Role::Outbound, addr, &cfg, &nonces_a),
+        btcwire_net::accept(b, addr, &cfg, &nonces_b),
+    );
+    let (out, inn) = (out.unwrap(), inn.unwrap());
+    assert_eq!(out.info.user_agent, cfg.user_agent);
+    assert!(out.info.wtxidrelay && out.info.sendaddrv2);
+    // The outbound side's fingerprint: its version first, our verack last.
+    let commands: Vec<_> = out
+        .info
+        .timeline
+        .iter()
+        .map(|t| t.command.as_str())
+        .collect();
+    assert_eq!(commands.first(), Some(&"version"));
+    assert!(commands.contains(&"wtxidrelay") && commands.contains(&"sendaddrv2"));
+
+    let (tx_a, mut ev_a) = mpsc::channel(64);
+    let (tx_b, mut ev_b) = mpsc::channel(64);
+    let peer_a = btcwire_net::spawn(out, 1, &cfg, tx_a);
+    let peer_b = btcwire_net::spawn(inn, 2, &cfg, tx_b);
+
+    // Both ping at once after the handshake: each sees a pong with a round-trip time.
+    for events in [&mut ev_a, &mut ev_b] {
+        let rtt = wait_for(events, |e| match e {
+            Event::Peer {
+                event: PeerEvent::Pong { rtt },
+                ..
+            } => Some(*rtt),
+            _ => None,
+        })
+        .await;
+        assert!(rtt < WAIT);
+    }
+
+    // A message written by A reaches B, and the notification says it left.
+    let items = [InvItem {
+        inv_type: InvType::BLOCK,
+        hash: [3; 32],
+    }];
+    assert!(peer_a.send_notify(&Inv::from_items(&items)).await);
+    let got = wait_for(&mut ev_b, |e| match e {
+        Event::Peer {
+            event: PeerEvent::Message(f),
+            ..
+        } if f.command() == Command::new("inv") => Some(f.clone()),
+        _ => None,
+    })
+    .await;
+    let Message::Inv(inv) = got.message().unwrap() else {
+        panic!()
+    };
+    assert_eq!(inv.iter().next(), Some(items[0]));
+
+    let stats = peer_a.stats().await.unwrap();
+    assert!(stats.messages_sent >= 2 && stats.ping_last.is_some());
+
+    peer_a.disconnect();
+    assert_eq!(
+        tokio::time::timeout(WAIT, peer_a.wait_for_disconnect())
+            .await
+            .unwrap(),
+        DisconnectReason::Requested
+    );
+    assert_eq!(
+        tokio::time::timeout(WAIT, peer_b.wait_for_disconnect())
+            .await
+            .unwrap(),
+        DisconnectReason::Closed
+    );
+}
+
+async fn start_listener(
+    max: usize,
+) -> (
+    SocketAddr,
+    mpsc::Receiver<Event>,
+    tokio::sync::oneshot::Sender<()>,
+) {
+    let socket = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = socket.local_addr().unwrap();
+    let listener = Listener::new(socket, config(), max);
+    let (tx, rx) = mpsc::channel(1024);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(listener.run(tx, async move {
+        let _ = stop_rx.await;
+    }));
+    (addr, rx, stop_tx)
+}
+
+#[tokio::test]
+async fn a_listener_with_many_clients() {
+    const CLIENTS: usize = 50;
+    let (addr, mut events, stop) = start_listener(CLIENTS).await;
+    let cfg = config();
+    let nonces = NonceSet::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..CLIENTS {
+        let (cfg, nonces) = (cfg.clone(), nonces.clone());
+        tasks.spawn(
+            async move { btcwire_net::connect(&Target::Addr(addr), None, &cfg, &nonces).await },
+        );
+    }
+    let mut clients = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        clients.push(done.unwrap().expect("handshake with our listener"));
+    }
+    let mut connected = Vec::new();
+    while connected.len() < CLIENTS {
+        if let Event::Connected(handle) = next_event(&mut events).await {
+            assert_eq!(handle.info().role, Role::Inbound);
+            connected.push(handle);
+        }
+    }
+    assert_eq!(clients.len(), CLIENTS);
+    // Over the cap: the connection is closed without a handshake.
+    let refused = btcwire_net::connect(&Target::Addr(addr), None, &cfg, &nonces).await;
+    assert!(refused.is_err(), "the 51st client must be refused");
+    // Shutdown ends every peer with the reason `Shutdown`.
+    stop.send(()).unwrap();
+    for handle in connected {
+        let reason = tokio::time::timeout(WAIT, handle.wait_for_disconnect())
+            .await
+            .unwrap();
+        assert_eq!(reason, DisconnectReason::Shutdown);
+    }
+}
+
+/// Connects to `addr` as a raw client: completes the handshake with our own driver and
+/// hands back the bare socket, so the test can write anything.
+async fn raw_client(addr: SocketAddr) -> TcpStream {
+    let done = btcwire_net::connect(&Target::Addr(addr), None, &config(), &NonceSet::new())
+        .await
+        .unwrap();
+    done.stream
+}
+
+async fn connected(events: &mut mpsc::Receiver<Event>) -> PeerHandle {
+    wait_for(events, |e| match e {
+        Event::Connected(h) => Some(h.clone()),
+        _ => None,
+    })
+    .await
+}
+
+/// Whether a disconnect reason is the expected one.
+type Expect = Box<dyn Fn(&DisconnectReason) -> bool>;
+
+#[tokio::test]
+async fn hostile_peers_are_disconnected_with_the_right_reason_and_others_carry_on() {
+    let (addr, mut events, _stop) = start_listener(64).await;
+    let magic = Network::Regtest.magic();
+
+    // A well-behaved peer stays connected throughout.
+    let good = btcwire_net::connect(&Target::Addr(addr), None, &config(), &NonceSet::new())
+        .await
+        .unwrap();
+    let _good_server_side = connected(&mut events).await;
+    let (good_tx, mut good_events) = mpsc::channel(64);
+    let good = btcwire_net::spawn(good, 100, &config(), good_tx);
+
+    let mut over_limit = vec![0xfd, 0x51, 0xc3]; // 50,001 entries
+    over_limit.extend_from_slice(&[0u8; 36]);
+    let mut wtxidrelay = BytesMut::new();
+    encode_frame(magic, &WtxidRelay, &mut wtxidrelay);
+    let cases: Vec<(&str, BytesMut, Expect)> = vec![
+        (
+            "count over limit",
+            frame(magic, "inv", &over_limit),
+            Box::new(|r| {
+                matches!(r, DisconnectReason::Violation(Violation::Malformed { source, .. })
+                if matches!(source.kind, DecodeErrorKind::OverLimit { value: 50_001, limit: 50_000 }))
+            }),
+        ),
+        (
+            "wtxidrelay after verack",
+            wtxidrelay,
+            Box::new(|r| {
+                *r == DisconnectReason::Violation(Violation::AfterVerack(Command::new(
+                    "wtxidrelay",
+                )))
+            }),
+        ),
+        (
+            "wrong magic",
+            frame(Magic::MAINNET, "ping", &[0; 8]),
+            Box::new(|r| {
+                matches!(
+                    r,
+                    DisconnectReason::Violation(Violation::Frame(FrameError::WrongMagic { .. }))
+                )
+            }),
+        ),
+        (
+            "payload over 4,000,000 bytes",
+            raw_frame(magic, *b"block\0\0\0\0\0\0\0", 4_000_001, [0; 4], &[]),
+            Box::new(|r| {
+                matches!(
+                    r,
+                    DisconnectReason::Violation(Violation::Frame(
+                        FrameError::PayloadTooLarge { .. }
+                    ))
+                )
+            }),
+        ),
+        (
+            "malformed ping",
+            frame(magic, "ping", &[0; 8][..7]),
+            Box::new(
+                |r| matches!(r, DisconnectReason::Violation(Violation::Malformed { command, .. }) if command.as_str() == "ping"),
+            ),
+        ),
+    ];
+    for (name, bytes, expected) in cases {
+        let mut client = raw_client(addr).await;
+        let server_side = connected(&mut events).await;
+        client.write_all(&bytes).await.unwrap();
+        let reason = tokio::time::timeout(WAIT, server_side.wait_for_disconnect())
+            .await
+            .unwrap();
+        assert!(expected(&reason), "{name}: {reason:?}");
+    }
+
+    // A bad checksum drops the message, counts it, and keeps the peer (Core's behaviour).
+    let mut client = raw_client(addr).await;
+    let server_side = connected(&mut events).await;
+    client
+        .write_all(&raw_frame(
+            magic,
+            *b"ping\0\0\0\0\0\0\0\0",
+            8,
+            [1, 2, 3, 4],
+            &[0; 8],
+        ))
+        .await
+        .unwrap();
+    let mut ping = BytesMut::new();
+    encode_frame(magic, &Ping { nonce: 77 }, &mut ping);
+    client.write_all(&ping).await.unwrap();
+    let seen = wait_for(&mut events, |e| match e {
+        Event::Peer {
+            peer,
+            event: PeerEvent::Message(f),
+        } if *peer == server_side.id() && f.command() == Command::new("ping") => {
+            Some(f.decode_as::<Ping>().unwrap().nonce)
+        }
+        _ => None,
+    })
+    .await;
+    assert_eq!(seen, 77);
+    let stats = server_side.stats().await.unwrap();
+    assert_eq!(stats.bad_checksums, 1);
+    assert!(!server_side.is_disconnected());
+
+    // The well-behaved peer still answers.
+    assert!(good.send(&Ping { nonce: 5 }).await);
+    assert!(!good.is_disconnected());
+    let pong = wait_for(&mut good_events, |e| match e {
+        Event::Peer {
+            event: PeerEvent::Message(f),
+            ..
+        } if f.command() == Command::new("pong") => Some(()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(pong, ());
+}
+
+#[tokio::test]
+async fn pools_connect_relay_and_share_addresses() {
+    // Pool A listens and advertises its address; pool B keeps A as a persistent peer.
+    let socket = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let a_addr = socket.local_addr().unwrap();
+    let mut a_config = PoolConfig::new(config());
+    a_config.target_outbound = 0;
+    a_config.advertise = Some(a_addr);
+    let (pool_a, mut events_a) = Pool::start(a_config, Some(socket), AddrBook::new());
+
+    let mut b_config = PoolConfig::new(config());
+    b_config.target_outbound = 0;
+    b_config.persistent = vec![Target::Addr(a_addr)];
+    let (pool_b, mut events_b) = Pool::start(b_config, None, AddrBook::new());
+
+    let b_side = wait_for(&mut events_b, |e| match e {
+        Event::Connected(h) => Some(h.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(b_side.addr(), a_addr);
+    let _ = connected(&mut events_a).await;
+
+    // A relays an item once: B sees it in an `inv`; relaying it again sends nothing new.
+    // A also advertises its own address right after the handshake: B sees an `addrv2`.
+    // (A block: our peers signal relay=false, so transactions are not announced to them.)
+    let item = InvItem {
+        inv_type: InvType::BLOCK,
+        hash: [9; 32],
+    };
+    pool_a.relay(item).await;
+    pool_a.relay(item).await;
+    let (mut invs, mut addrs) = (Vec::new(), 0);
+    while invs.is_empty() || addrs == 0 {
+        if let Event::Peer {
+            event: PeerEvent::Message(f),
+            ..
+        } = next_event(&mut events_b).await
+        {
+            match f.message().unwrap() {
+                Message::Inv(inv) => invs.extend(inv.iter()),
+                Message::AddrV2(a) => addrs += a.len(),
+                Message::Addr(a) => addrs += a.len(),
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(invs, vec![item]);
+    assert_eq!(addrs, 1);
+    let book = pool_b.addrbook().await.unwrap();
+    assert!(
+        book.contains(&btcwire_net::PeerAddr::Ip(a_addr)),
+        "B's book: {:?}",
+        book.iter().count()
+    );
+
+    assert_eq!(pool_a.peers().await.len(), 1);
+    pool_a.shutdown().await;
+    pool_b.shutdown().await;
+}
