@@ -70,6 +70,11 @@ pub struct PoolConfig {
     pub connect_interval: Duration,
     /// Delay bounds for reconnecting persistent peers ([`MIN_BACKOFF`], [`MAX_BACKOFF`]).
     pub backoff: (Duration, Duration),
+    /// Resolve the network's DNS seeds at start and learn their answers (off by default:
+    /// a library should not touch the network unless asked).
+    pub dns_seeds: bool,
+    /// Time allowed for each DNS seed.
+    pub dns_timeout: Duration,
 }
 
 impl PoolConfig {
@@ -85,6 +90,8 @@ impl PoolConfig {
             advertise: None,
             connect_interval: Duration::from_millis(500),
             backoff: (MIN_BACKOFF, MAX_BACKOFF),
+            dns_seeds: false,
+            dns_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -108,6 +115,9 @@ enum Command {
     Disconnect(PeerId),
     Ban(IpAddr, Duration),
     Unban(IpAddr),
+    Discourage(IpAddr),
+    Learn(Vec<SocketAddr>, AddrSource),
+    SaveAddrBook(std::path::PathBuf, oneshot::Sender<std::io::Result<()>>),
     Peers(oneshot::Sender<Vec<PeerSummary>>),
     AddrBook(oneshot::Sender<AddrBook>),
     Shutdown(oneshot::Sender<()>),
@@ -168,6 +178,34 @@ impl PoolHandle {
     /// Lifts a ban.
     pub async fn unban(&self, ip: IpAddr) {
         let _ = self.commands.send(Command::Unban(ip)).await;
+    }
+
+    /// Discourages `ip`: its connected peers stay, but the pool neither connects to it nor
+    /// accepts it again (Bitcoin Core's discouragement of misbehaving addresses).
+    pub async fn discourage(&self, ip: IpAddr) {
+        let _ = self.commands.send(Command::Discourage(ip)).await;
+    }
+
+    /// Adds addresses to the address book (fixed seeds, a saved list).
+    pub async fn learn(&self, addrs: Vec<SocketAddr>) {
+        let _ = self
+            .commands
+            .send(Command::Learn(addrs, AddrSource::Fixed))
+            .await;
+    }
+
+    /// Saves the address book to `path` (atomically).
+    ///
+    /// # Errors
+    /// When writing fails, or the pool has stopped.
+    pub async fn save_addrbook(&self, path: impl Into<std::path::PathBuf>) -> std::io::Result<()> {
+        let (tx, rx) = oneshot::channel();
+        let stopped = || std::io::Error::other("pool stopped");
+        self.commands
+            .send(Command::SaveAddrBook(path.into(), tx))
+            .await
+            .map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
     }
 
     /// Returns the connected peers.
@@ -235,6 +273,7 @@ impl Pool {
             peers: HashMap::new(),
             connecting: HashSet::new(),
             bans: HashMap::new(),
+            discouraged: HashSet::new(),
             relayed: HashSet::new(),
             relayed_order: VecDeque::new(),
             rng: Rng::from_os(),
@@ -262,6 +301,7 @@ struct Manager {
     peers: HashMap<PeerId, Entry>,
     connecting: HashSet<SocketAddr>,
     bans: HashMap<IpAddr, Instant>,
+    discouraged: HashSet<IpAddr>,
     relayed: HashSet<InvItem>,
     relayed_order: VecDeque<InvItem>,
     rng: Rng,
@@ -332,6 +372,9 @@ impl Manager {
     }
 
     fn is_banned(&mut self, ip: IpAddr) -> bool {
+        if self.discouraged.contains(&ip) {
+            return true;
+        }
         match self.bans.get(&ip) {
             Some(&until) if until > Instant::now() => true,
             Some(_) => {
@@ -387,6 +430,22 @@ impl Manager {
             }
             Command::Unban(ip) => {
                 self.bans.remove(&ip);
+                self.discouraged.remove(&ip);
+            }
+            Command::Discourage(ip) => {
+                self.discouraged.insert(ip);
+            }
+            Command::Learn(addrs, source) => {
+                let now = unix_now();
+                let services = btcwire::types::ServiceFlags::NETWORK;
+                self.book.learn(
+                    addrs.into_iter().map(|a| (PeerAddr::Ip(a), services, now)),
+                    source,
+                    now,
+                );
+            }
+            Command::SaveAddrBook(path, reply) => {
+                let _ = reply.send(self.book.save(path));
             }
             Command::Peers(reply) => {
                 let list = self

@@ -256,6 +256,9 @@ pub struct PeerStats {
     pub inv_queued: usize,
     /// Inventory hashes the peer is known to have.
     pub known_inventory: usize,
+    /// Why the peer ended, once it has (set by the driver; the sans-IO core never ends
+    /// itself).
+    pub disconnect_reason: Option<crate::error::DisconnectReason>,
 }
 
 /// An established connection: keepalive, post-handshake rules, inventory trickling and
@@ -647,6 +650,7 @@ impl Peer {
             send_queue_bytes: self.outbound_bytes,
             inv_queued: self.inv_queue.len(),
             known_inventory: self.known.len(),
+            disconnect_reason: None,
         }
     }
 

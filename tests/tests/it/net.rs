@@ -380,6 +380,104 @@ async fn pools_connect_relay_and_share_addresses() {
     );
 
     assert_eq!(pool_a.peers().await.len(), 1);
+    let stats = pool_a.stats().await;
+    assert_eq!(stats.len(), 1);
+    assert!(stats[0].1.messages_recv >= 1);
+
+    // Banning 127.0.0.1 on A ends the connection with the reason `Banned` on A's side, and
+    // B's reconnection attempts (persistent, with backoff) are refused.
+    let a_peer = pool_a.peers().await.remove(0).handle;
+    pool_a
+        .ban("127.0.0.1".parse().unwrap(), Duration::from_secs(600))
+        .await;
+    let reason = tokio::time::timeout(WAIT, a_peer.wait_for_disconnect())
+        .await
+        .unwrap();
+    assert_eq!(reason, DisconnectReason::Banned);
+    let failed = wait_for(&mut events_b, |e| match e {
+        Event::HandshakeFailed {
+            role: Role::Outbound,
+            ..
+        } => Some(()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(failed, ());
+    assert!(pool_a.peers().await.is_empty());
+
+    // Saving the address book writes A's address to disk.
+    let path = std::env::temp_dir().join(format!("btcwire-addrbook-{}", std::process::id()));
+    pool_b.save_addrbook(&path).await.unwrap();
+    let saved = AddrBook::load(&path).unwrap();
+    assert!(saved.contains(&btcwire_net::PeerAddr::Ip(a_addr)));
+    let _ = std::fs::remove_file(&path);
+
     pool_a.shutdown().await;
     pool_b.shutdown().await;
+}
+
+/// A minimal SOCKS5 server (RFC 1928, no authentication, CONNECT only) on loopback.
+async fn socks5_proxy() -> (SocketAddr, tokio::task::JoinHandle<Vec<String>>) {
+    use tokio::io::AsyncReadExt;
+    let socket = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = socket.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        let (mut client, _) = socket.accept().await.unwrap();
+        let mut greeting = [0u8; 2];
+        client.read_exact(&mut greeting).await.unwrap();
+        let mut methods = vec![0u8; usize::from(greeting[1])];
+        client.read_exact(&mut methods).await.unwrap();
+        client.write_all(&[5, 0]).await.unwrap();
+        let mut request = [0u8; 4];
+        client.read_exact(&mut request).await.unwrap();
+        let target = match request[3] {
+            1 => {
+                let mut raw = [0u8; 6];
+                client.read_exact(&mut raw).await.unwrap();
+                let ip = std::net::Ipv4Addr::new(raw[0], raw[1], raw[2], raw[3]);
+                format!("{ip}:{}", u16::from_be_bytes([raw[4], raw[5]]))
+            }
+            3 => {
+                let mut len = [0u8; 1];
+                client.read_exact(&mut len).await.unwrap();
+                let mut name = vec![0u8; usize::from(len[0]) + 2];
+                client.read_exact(&mut name).await.unwrap();
+                let port = u16::from_be_bytes([name[name.len() - 2], name[name.len() - 1]]);
+                format!(
+                    "{}:{port}",
+                    String::from_utf8_lossy(&name[..name.len() - 2])
+                )
+            }
+            other => panic!("address type {other}"),
+        };
+        seen.push(target.clone());
+        // Our test names resolve to loopback: map `node.example` to the real listener.
+        let real = target.replace("node.example", "127.0.0.1");
+        let mut upstream = TcpStream::connect(real).await.unwrap();
+        client
+            .write_all(&[5, 0, 0, 1, 127, 0, 0, 1, 0, 0])
+            .await
+            .unwrap();
+        let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+        seen
+    });
+    (addr, task)
+}
+
+#[tokio::test]
+async fn outbound_through_a_socks5_proxy() {
+    let (addr, mut events, _stop) = start_listener(4).await;
+    let (proxy, seen) = socks5_proxy().await;
+    // A host name goes to the proxy unresolved, as an `.onion` name would.
+    let target = Target::Host("node.example".to_owned(), addr.port());
+    let done = btcwire_net::connect(&target, Some(proxy), &config(), &NonceSet::new())
+        .await
+        .unwrap();
+    assert_eq!(done.remote, proxy);
+    let inbound = connected(&mut events).await;
+    assert_eq!(inbound.info().user_agent, config().user_agent);
+    drop(done);
+    let seen = tokio::time::timeout(WAIT, seen).await.unwrap().unwrap();
+    assert_eq!(seen, vec![format!("node.example:{}", addr.port())]);
 }
