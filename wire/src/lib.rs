@@ -133,8 +133,3 @@ pub fn decode_all<'a, T>(
         }
     }
 }
-
-/// The README's examples, run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeDoctests;
