@@ -2,8 +2,9 @@
 //! transaction ids.
 //!
 //! This is the crate's only seam to a SHA-256 implementation: the `sha2` crate by default
-//! (pure Rust, `no_std`), or `ring`'s assembly with the `fast-sha256` feature, which is about
-//! twice as fast on CPUs without SHA extensions. Both give identical results.
+//! (pure Rust, `no_std`; it uses the CPU's SHA extensions when present), or `ring`'s
+//! assembly with the `fast-sha256` feature, which is about twice as fast on CPUs without SHA
+//! extensions and no faster on CPUs with them. Both give identical results.
 
 #[cfg(not(feature = "fast-sha256"))]
 use sha2::Digest as _;
