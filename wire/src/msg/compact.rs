@@ -278,6 +278,7 @@ impl<'a> Item<'a> for ShortId {
     const FIXED_LEN: Option<usize> = Some(Self::LEN);
     const MIN_LEN: usize = Self::LEN;
 
+    #[inline]
     fn parse_item(input: &'a [u8]) -> PResult<'a, Self> {
         let (rest, raw) = take(Self::LEN).parse(input)?;
         let mut id = [0u8; 6];

@@ -76,6 +76,7 @@ macro_rules! hash_type {
         impl<'a> crate::types::list::Item<'a> for $name {
             const FIXED_LEN: Option<usize> = Some(32);
             const MIN_LEN: usize = 32;
+            #[inline]
             fn parse_item(input: &'a [u8]) -> PResult<'a, Self> {
                 Self::parse(input)
             }

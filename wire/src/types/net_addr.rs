@@ -329,6 +329,7 @@ impl NetAddr {
 
     /// Reads an address from its 26-byte encoding.
     #[must_use]
+    #[inline]
     pub fn from_bytes(raw: &[u8; Self::LEN]) -> Self {
         let [s0, s1, s2, s3, s4, s5, s6, s7, ip @ .., p0, p1] = *raw;
         Self {
@@ -339,6 +340,7 @@ impl NetAddr {
     }
 
     /// Reads 26 bytes; a short input is [`DecodeErrorKind::Truncated`] at its start.
+    #[inline]
     pub(crate) fn parse(input: &[u8]) -> PResult<'_, Self> {
         array::<{ Self::LEN }>(input).map(|(rest, raw)| (rest, Self::from_bytes(&raw)))
     }
@@ -420,6 +422,7 @@ impl AddrEntry {
     }
 
     /// Reads 30 bytes.
+    #[inline]
     pub(crate) fn parse(input: &[u8]) -> PResult<'_, Self> {
         let (i, time) = le_u32(input)?;
         let (i, addr) = NetAddr::parse(i)?;
@@ -442,6 +445,7 @@ impl<'a> Item<'a> for AddrEntry {
     const FIXED_LEN: Option<usize> = Some(Self::LEN);
     const MIN_LEN: usize = Self::LEN;
 
+    #[inline]
     fn parse_item(input: &'a [u8]) -> PResult<'a, Self> {
         Self::parse(input)
     }
@@ -848,6 +852,7 @@ impl<'a> Item<'a> for AddrV2Entry<'a> {
     const FIXED_LEN: Option<usize> = None;
     const MIN_LEN: usize = Self::MIN_LEN;
 
+    #[inline]
     fn parse_item(input: &'a [u8]) -> PResult<'a, Self> {
         let (i, time) = context("time", le_u32).parse(input)?;
         let (i, services) = compact_size(i).map_err(|e| e.map(|e| with_field(e, "services")))?;
