@@ -2,6 +2,7 @@
 //! small helpers to build frames and hex.
 
 pub mod bcoin;
+pub mod cli;
 
 use btcwire::bytes::BytesMut;
 use btcwire::{Checksum, Command, HEADER_LEN, Magic, MessageHeader};

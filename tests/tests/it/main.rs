@@ -2,6 +2,10 @@
 
 mod alloc;
 mod bcoin;
+mod cli_chain;
+mod cli_crawl;
+mod cli_decode;
+mod cli_handshake;
 mod codec;
 mod net;
 mod real_blocks;
