@@ -251,6 +251,11 @@ impl<'a> Item<'a> for BlockHeader {
     const CHECK_EACH: bool = true;
     const HAS_SKIP: bool = true;
 
+    #[inline]
+    fn from_valid(chunk: &'a [u8]) -> Option<Self> {
+        BlockHeader::from_bytes(chunk.first_chunk::<80>()?).into()
+    }
+
     /// A valid entry is 80 header bytes and a zero count byte; anything else goes to the
     /// parser for a precise error.
     #[inline]

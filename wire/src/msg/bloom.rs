@@ -1040,7 +1040,7 @@ mod tests {
         // Truncated header, transaction count, hashes, flags.
         assert_eq!(
             err(MerkleBlock::decode(&raw[..50]).unwrap_err()),
-            (DecodeErrorKind::Truncated, Some("header"), 36)
+            (DecodeErrorKind::Truncated, Some("header"), 0)
         );
         assert_eq!(
             err(MerkleBlock::decode(&raw[..82]).unwrap_err()),

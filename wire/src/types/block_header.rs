@@ -9,7 +9,6 @@
 //! | 72     | 4    | `bits` (compact target) |
 //! | 76     | 4    | `nonce`          |
 
-use crate::read::{i32_le as le_i32, u32_le as le_u32};
 use bytes::BufMut;
 
 use crate::PResult;
@@ -61,23 +60,28 @@ impl BlockHeader {
     /// # Errors
     /// [`crate::DecodeErrorKind::Truncated`] when fewer than 80 bytes remain.
     pub fn parse(input: &[u8]) -> PResult<'_, Self> {
-        let (i, version) = le_i32(input)?;
-        let (i, prev_blockhash) = BlockHash::parse(i)?;
-        let (i, merkle_root) = MerkleNode::parse(i)?;
-        let (i, time) = le_u32(i)?;
-        let (i, bits) = le_u32(i)?;
-        let (i, nonce) = le_u32(i)?;
-        Ok((
-            i,
-            Self {
-                version,
-                prev_blockhash,
-                merkle_root,
-                time,
-                bits,
-                nonce,
-            },
-        ))
+        crate::read::array::<BLOCK_HEADER_LEN>(input)
+            .map(|(rest, raw)| (rest, Self::from_bytes(&raw)))
+    }
+
+    /// Reads the 80-byte serialization.
+    #[must_use]
+    #[inline]
+    pub fn from_bytes(raw: &[u8; BLOCK_HEADER_LEN]) -> Self {
+        let word = |at: usize| [raw[at], raw[at + 1], raw[at + 2], raw[at + 3]];
+        let hash = |at: usize| {
+            let mut out = [0u8; 32];
+            out.copy_from_slice(&raw[at..at + 32]);
+            out
+        };
+        Self {
+            version: i32::from_le_bytes(word(0)),
+            prev_blockhash: BlockHash(hash(4)),
+            merkle_root: MerkleNode(hash(36)),
+            time: u32::from_le_bytes(word(68)),
+            bits: u32::from_le_bytes(word(72)),
+            nonce: u32::from_le_bytes(word(76)),
+        }
     }
 
     /// Returns the 80-byte serialization.
@@ -202,6 +206,7 @@ mod tests {
             "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f"
         );
         assert_eq!(h.to_bytes(), GENESIS_HEADER);
+        assert_eq!(BlockHeader::from_bytes(&GENESIS_HEADER), h);
         assert_eq!(h.check_pow(), Ok(h.block_hash()));
     }
 

@@ -238,6 +238,15 @@ impl<'a> Item<'a> for InvItem {
     const MIN_LEN: usize = INV_ITEM_LEN;
 
     #[inline]
+    fn from_valid(chunk: &'a [u8]) -> Option<Self> {
+        let (ty, hash) = chunk.split_first_chunk::<4>()?;
+        Some(Self {
+            inv_type: InvType(u32::from_le_bytes(*ty)),
+            hash: hash.try_into().ok()?,
+        })
+    }
+
+    #[inline]
     fn parse_item(input: &'a [u8]) -> PResult<'a, Self> {
         let (i, inv_type) = le_u32(input)?;
         let (i, hash) = hash32(i)?;

@@ -33,6 +33,13 @@ pub trait Item<'a>: Sized + Clone {
         None
     }
 
+    /// Builds a fixed-size item from exactly [`Item::FIXED_LEN`] bytes that already passed
+    /// validation: the fast path of lazy iteration, with no error plumbing.
+    #[inline]
+    fn from_valid(chunk: &'a [u8]) -> Option<Self> {
+        Self::parse_item(chunk).ok().map(|(_, item)| item)
+    }
+
     /// Reads one item.
     ///
     /// # Errors
@@ -261,7 +268,13 @@ impl<'a, T: Item<'a>> Iterator for Iter<'a, T> {
                 }
                 // Every item was validated when the list was decoded, so this cannot fail;
                 // if it somehow did, the iterator ends rather than panicking.
-                let (next, item) = T::parse_item(rest).ok()?;
+                let (next, item) = match T::FIXED_LEN {
+                    Some(len) => {
+                        let (chunk, next) = rest.split_at_checked(len)?;
+                        (next, T::from_valid(chunk)?)
+                    }
+                    None => T::parse_item(rest).ok()?,
+                };
                 *rest = next;
                 *left -= 1;
                 Some(item)
