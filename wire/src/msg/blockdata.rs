@@ -253,7 +253,7 @@ impl<'a> Item<'a> for BlockHeader {
 
     #[inline]
     fn from_valid(chunk: &'a [u8]) -> Option<Self> {
-        BlockHeader::from_bytes(chunk.first_chunk::<80>()?).into()
+        Some(Self::from_bytes(chunk.first_chunk::<80>()?))
     }
 
     /// A valid entry is 80 header bytes and a zero count byte; anything else goes to the
