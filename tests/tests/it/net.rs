@@ -481,3 +481,49 @@ async fn outbound_through_a_socks5_proxy() {
     let seen = tokio::time::timeout(WAIT, seen).await.unwrap().unwrap();
     assert_eq!(seen, vec![format!("node.example:{}", addr.port())]);
 }
+
+#[tokio::test]
+async fn a_pool_keeps_its_outbound_target_from_the_address_book() {
+    // Three of our listeners are known to the address book; the pool wants two outbound peers.
+    let mut addrs = Vec::new();
+    let mut stops = Vec::new();
+    for _ in 0..3 {
+        let (addr, _events, stop) = start_listener(4).await;
+        addrs.push(addr);
+        stops.push((stop, _events));
+    }
+    let mut book = AddrBook::new();
+    let now = btcwire_net::addrbook::unix_now();
+    let services = btcwire::types::ServiceFlags::NETWORK;
+    let entries = addrs
+        .iter()
+        .map(|a| (btcwire_net::PeerAddr::Ip(*a), services, now));
+    assert_eq!(
+        book.learn(entries, btcwire_net::addrbook::AddrSource::Fixed, now),
+        3
+    );
+    let mut pool_config = PoolConfig::new(config());
+    pool_config.target_outbound = 2;
+    pool_config.connect_interval = Duration::from_millis(50);
+    let (pool, mut events) = Pool::start(pool_config, None, book);
+    let mut outbound = Vec::new();
+    while outbound.len() < 2 {
+        if let Event::Connected(handle) = next_event(&mut events).await {
+            assert_eq!(handle.info().role, Role::Outbound);
+            assert!(addrs.contains(&handle.addr()));
+            outbound.push(handle);
+        }
+    }
+    // The target is met: no third connection is opened.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(pool.peers().await.len(), 2);
+    // When one ends, the pool replaces it from the book.
+    outbound[0].disconnect();
+    let replaced = wait_for(&mut events, |e| match e {
+        Event::Connected(h) => Some(h.addr()),
+        _ => None,
+    })
+    .await;
+    assert!(addrs.contains(&replaced));
+    pool.shutdown().await;
+}
