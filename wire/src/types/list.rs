@@ -92,12 +92,7 @@ impl<'a, T: Item<'a>> List<'a, T> {
                 },
             ));
         }
-        let mut rest = body;
-        for _ in 0..n {
-            rest = T::parse_item(rest)
-                .map_err(|e| e.map(|e| with_field(e, field)))?
-                .0;
-        }
+        let rest = Self::validate(body, n, field)?;
         let raw = &body[..body.len() - rest.len()];
         Ok((
             rest,
@@ -107,15 +102,33 @@ impl<'a, T: Item<'a>> List<'a, T> {
         ))
     }
 
-    /// Reads exactly `n` items with no count in front (the witness section of a transaction).
+    /// Walks `n` items: the fast skip where the item has one, the parser otherwise (and
+    /// wherever the skip declines, so that errors stay precise).
     #[inline]
-    pub(crate) fn parse_exact(input: &'a [u8], n: usize, field: &'static str) -> PResult<'a, Self> {
+    fn validate(
+        input: &'a [u8],
+        n: usize,
+        field: &'static str,
+    ) -> Result<&'a [u8], nom::Err<crate::DecodeError>> {
         let mut rest = input;
         for _ in 0..n {
+            if T::HAS_SKIP {
+                if let Some(next) = T::skip_item(rest).and_then(|len| rest.get(len..)) {
+                    rest = next;
+                    continue;
+                }
+            }
             rest = T::parse_item(rest)
                 .map_err(|e| e.map(|e| with_field(e, field)))?
                 .0;
         }
+        Ok(rest)
+    }
+
+    /// Reads exactly `n` items with no count in front (the witness section of a transaction).
+    #[inline]
+    pub(crate) fn parse_exact(input: &'a [u8], n: usize, field: &'static str) -> PResult<'a, Self> {
+        let rest = Self::validate(input, n, field)?;
         let raw = &input[..input.len() - rest.len()];
         Ok((
             rest,
