@@ -36,3 +36,22 @@ pub fn btcwire_bin() -> PathBuf {
 pub fn btcwire() -> assert_cmd::Command {
     assert_cmd::Command::new(btcwire_bin())
 }
+
+/// The NDJSON fields every handshake report carries (`handshake --json`, `crawl`).
+pub const REPORT_FIELDS: [&str; 15] = [
+    "target",
+    "addr",
+    "ok",
+    "error",
+    "version",
+    "user_agent",
+    "services",
+    "service_names",
+    "start_height",
+    "relay",
+    "wtxidrelay",
+    "sendaddrv2",
+    "connect_ms",
+    "handshake_ms",
+    "timeline",
+];

@@ -17,23 +17,7 @@ use tokio::sync::mpsc;
 const RUN: Duration = Duration::from_secs(60);
 
 /// The NDJSON fields every handshake report carries.
-const FIELDS: [&str; 15] = [
-    "target",
-    "addr",
-    "ok",
-    "error",
-    "version",
-    "user_agent",
-    "services",
-    "service_names",
-    "start_height",
-    "relay",
-    "wtxidrelay",
-    "sendaddrv2",
-    "connect_ms",
-    "handshake_ms",
-    "timeline",
-];
+const FIELDS: [&str; 15] = btcwire_tests::cli::REPORT_FIELDS;
 
 fn runtime() -> Runtime {
     tokio::runtime::Builder::new_multi_thread()
