@@ -30,7 +30,7 @@ if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
 
-targets=(decode_frame decode_message roundtrip_message roundtrip_structured)
+targets=(decode_frame decode_message roundtrip_message roundtrip_structured handshake_ops)
 
 echo "== seeding fuzz/corpus"
 BTCWIRE_FUZZ_CORPUS="$PWD/fuzz/corpus" \

@@ -12,6 +12,8 @@
 //! | `roundtrip_message`    | command selector, then a payload        | [`check_roundtrip_message`] |
 //! | `roundtrip_structured` | a [`MessageDesc`] (via `arbitrary`)     | [`check_roundtrip_structured`] |
 
+pub mod handshake;
+
 use arbitrary::Arbitrary;
 use btcwire::header::COMMAND_LEN;
 use btcwire::limits::{
