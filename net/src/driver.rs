@@ -309,16 +309,18 @@ pub enum Event {
     },
 }
 
+// Large payloads are boxed so a `Command` stays small: tokio's channel allocates a block of
+// 32 slots per peer up front, whatever its capacity, and every idle peer pays for it.
 enum Command {
-    Send(Frame, Option<oneshot::Sender<()>>),
+    Send(Box<(Frame, Option<oneshot::Sender<()>>)>),
     PushInv(Vec<InvItem>),
     PushAddr(Vec<AddrEntry>),
-    GetHeaders(Vec<BlockHash>, BlockHash),
-    GetBlocks(Vec<BlockHash>, BlockHash),
+    GetHeaders(Box<(Vec<BlockHash>, BlockHash)>),
+    GetBlocks(Box<(Vec<BlockHash>, BlockHash)>),
     GetData(Vec<InvItem>),
-    MarkKnown([u8; 32]),
+    MarkKnown(Box<[u8; 32]>),
     Stats(oneshot::Sender<PeerStats>),
-    Disconnect(DisconnectReason),
+    Disconnect(Box<DisconnectReason>),
 }
 
 /// A handle to a running peer: cheap to clone, usable from any task.
@@ -379,7 +381,7 @@ impl PeerHandle {
 
     /// Queues an encoded frame; returns false when the peer has ended.
     pub async fn send_frame(&self, frame: Frame) -> bool {
-        self.command(Command::Send(frame, None)).await
+        self.command(Command::Send(Box::new((frame, None)))).await
     }
 
     /// Queues `msg` and waits until it has been written to the socket; returns false when
@@ -387,7 +389,9 @@ impl PeerHandle {
     pub async fn send_notify<M: Framed + ?Sized>(&self, msg: &M) -> bool {
         let (tx, rx) = oneshot::channel();
         let frame = Frame::from_message(self.magic, msg);
-        self.command(Command::Send(frame, Some(tx))).await && rx.await.is_ok()
+        self.command(Command::Send(Box::new((frame, Some(tx)))))
+            .await
+            && rx.await.is_ok()
     }
 
     /// Announces inventory, trickled and skipping what the peer already knows.
@@ -402,12 +406,14 @@ impl PeerHandle {
 
     /// Asks for headers after `locator` (at most 101 hashes; longer locators are cut).
     pub async fn push_getheaders(&self, locator: Vec<BlockHash>, stop: BlockHash) -> bool {
-        self.command(Command::GetHeaders(locator, stop)).await
+        self.command(Command::GetHeaders(Box::new((locator, stop))))
+            .await
     }
 
     /// Asks for an `inv` of blocks after `locator` (at most 101 hashes).
     pub async fn push_getblocks(&self, locator: Vec<BlockHash>, stop: BlockHash) -> bool {
-        self.command(Command::GetBlocks(locator, stop)).await
+        self.command(Command::GetBlocks(Box::new((locator, stop))))
+            .await
     }
 
     /// Asks for data (split into `getdata` messages of at most 50,000 entries).
@@ -417,7 +423,7 @@ impl PeerHandle {
 
     /// Records that the peer knows `hash` (it will not be announced to it).
     pub async fn mark_known(&self, hash: [u8; 32]) -> bool {
-        self.command(Command::MarkKnown(hash)).await
+        self.command(Command::MarkKnown(Box::new(hash))).await
     }
 
     /// Returns a statistics snapshot, or the last one taken if the peer has ended.
@@ -444,8 +450,9 @@ impl PeerHandle {
     pub(crate) fn end(&self, reason: DisconnectReason) {
         // A full queue means the task is busy: deliver from a task. A closed queue means the
         // peer already ended.
-        if let Err(mpsc::error::TrySendError::Full(cmd)) =
-            self.commands.try_send(Command::Disconnect(reason))
+        if let Err(mpsc::error::TrySendError::Full(cmd)) = self
+            .commands
+            .try_send(Command::Disconnect(Box::new(reason)))
         {
             let commands = self.commands.clone();
             tokio::spawn(async move {
@@ -678,7 +685,8 @@ impl PeerTask {
     async fn command(&mut self, cmd: Command) -> Result<(), DisconnectReason> {
         let now = Instant::now();
         match cmd {
-            Command::Send(frame, notify) => {
+            Command::Send(send) => {
+                let (frame, notify) = *send;
                 // Earlier frames first, so the notification goes with this one.
                 self.flush(None).await?;
                 self.peer.send_frame(frame, now);
@@ -690,20 +698,22 @@ impl PeerTask {
                 }
             }
             Command::PushAddr(addrs) => self.peer.push_addr(&addrs, now),
-            Command::GetHeaders(locator, stop) => {
+            Command::GetHeaders(get) => {
+                let (locator, stop) = *get;
                 let n = locator.len().min(btcwire::limits::MAX_LOCATOR_SZ as usize);
                 let _ = self.peer.push_getheaders(&locator[..n], stop, now);
             }
-            Command::GetBlocks(locator, stop) => {
+            Command::GetBlocks(get) => {
+                let (locator, stop) = *get;
                 let n = locator.len().min(btcwire::limits::MAX_LOCATOR_SZ as usize);
                 let _ = self.peer.push_getblocks(&locator[..n], stop, now);
             }
             Command::GetData(items) => self.peer.push_getdata(&items, now),
-            Command::MarkKnown(hash) => self.peer.mark_known(hash),
+            Command::MarkKnown(hash) => self.peer.mark_known(*hash),
             Command::Stats(reply) => {
                 let _ = reply.send(self.peer.stats());
             }
-            Command::Disconnect(reason) => return Err(reason),
+            Command::Disconnect(reason) => return Err(*reason),
         }
         Ok(())
     }
