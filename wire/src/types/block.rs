@@ -116,6 +116,12 @@ impl<'a> Block<'a> {
     /// Checks the BIP 141 witness commitment.
     #[must_use]
     pub fn witness_commitment(&self) -> WitnessCommitment {
+        self.commitment_with(|| self.txs().skip(1).map(|tx| tx.wtxid().0).collect())
+    }
+
+    /// Checks the witness commitment; `wtxids` gives the wtxids after the coinbase and is
+    /// only called when the block commits to them.
+    fn commitment_with(&self, wtxids: impl FnOnce() -> Vec<[u8; 32]>) -> WitnessCommitment {
         let mut txs = self.txs();
         let Some(coinbase) = txs.next() else {
             return WitnessCommitment::NotRequired;
@@ -146,7 +152,7 @@ impl<'a> Block<'a> {
             return WitnessCommitment::BadReservedValue;
         };
         // The coinbase's wtxid counts as zero.
-        let wtxids = core::iter::once([0u8; 32]).chain(txs.map(|tx| tx.wtxid().0));
+        let wtxids = core::iter::once([0u8; 32]).chain(wtxids());
         let root = merkle_root(wtxids).unwrap_or_default();
         let mut h = Sha256d::new();
         h.update(&root);
@@ -168,14 +174,23 @@ impl<'a> Block<'a> {
     /// [`BlockError`] naming the first check that fails.
     pub fn check(&self) -> Result<BlockHash, BlockError> {
         let hash = self.header.check_pow()?;
-        let computed = self.merkle_root().ok_or(BlockError::NoTransactions)?;
+        let txids: Vec<[u8; 32]> = self.txs().map(|tx| tx.txid().0).collect();
+        let computed = merkle_root(txids.iter().copied())
+            .map(MerkleNode)
+            .ok_or(BlockError::NoTransactions)?;
         if computed != self.header.merkle_root {
             return Err(BlockError::MerkleRoot {
                 header: self.header.merkle_root,
                 computed,
             });
         }
-        match self.witness_commitment() {
+        // A transaction without witness has wtxid = txid: hash only the segwit ones again.
+        let wtxids = || {
+            let ids = self.txs().zip(&txids).skip(1);
+            ids.map(|(tx, txid)| if tx.is_segwit() { tx.wtxid().0 } else { *txid })
+                .collect()
+        };
+        match self.commitment_with(wtxids) {
             WitnessCommitment::NotRequired | WitnessCommitment::Valid => Ok(hash),
             other => Err(BlockError::WitnessCommitment(other)),
         }
