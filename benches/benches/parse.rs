@@ -5,7 +5,9 @@
 use std::hint::black_box;
 
 use btcwire::Sha256d;
-use btcwire_benches::{Workload, decode_visit, decode_visit_nohash, workloads};
+use btcwire_benches::{
+    Workload, decode_then_iterate, decode_visit, decode_visit_nohash, workloads,
+};
 use bytes::BytesMut;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
@@ -43,6 +45,12 @@ fn bench_workload(c: &mut Criterion, w: &Workload) {
     group.bench_function("decode_visit_nohash", |b| {
         b.iter(|| black_box(decode_visit_nohash(black_box(w))));
     });
+
+    if w.has_one_pass() {
+        group.bench_function("decode_then_iterate", |b| {
+            b.iter(|| black_box(decode_then_iterate(black_box(w))));
+        });
+    }
 
     if w.has_ids {
         group.bench_function("decode_visit_hashes", |b| {

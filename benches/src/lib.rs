@@ -10,9 +10,16 @@
 //! |-----------------------|-----------------------------------------------------------------|
 //! | `memcpy`              | baseline: copy the stream into a preallocated buffer            |
 //! | `sha256d`             | baseline: SHA-256d of every payload                             |
-//! | `decode_visit`        | `FrameDecoder` (checksum verified), `Message::decode`, visit every item |
-//! | `decode_visit_nohash` | `Message::decode` of every payload and visit; no frame, no checksum |
-//! | `decode_visit_hashes` | `decode_visit`, then the block hash, every txid and wtxid (blocks) |
+//! | `decode_visit`        | `FrameDecoder` (checksum verified), then decode and visit every item |
+//! | `decode_visit_nohash` | decode and visit every payload; no frame, no checksum           |
+//! | `decode_visit_hashes` | `decode_visit`, plus the block hash, every txid and wtxid (blocks) |
+//! | `decode_then_iterate` | blocks: `Message::decode`, then visit through the lazy views    |
+//!
+//! "Decode and visit" is one pass where the message has a one-pass decoder (`block` and
+//! `tx`: `Block::decode_with` hands every input, output and witness item to a visitor as it
+//! validates them), and `Message::decode` then iteration of the lazy views otherwise.
+//! `decode_then_iterate` measures the two-pass way for blocks too: `Message::decode`
+//! validates every transaction, and iterating reads the bytes again.
 //! | `encode`              | `encode_frame` (checksum included) of messages built from values |
 //! | `encode_nochecksum`   | `Encode::encode` of the same payloads, no header                |
 //!
@@ -28,7 +35,7 @@ use std::hint::black_box;
 
 use btcwire::limits::{MAX_ADDR_ENTRIES, MAX_HEADERS_RESULTS, MAX_INV_ENTRIES};
 use btcwire::msg::{Addr, Headers, Inv, Ping, Pong, Verack};
-use btcwire::types::tx::{TxIn, TxOut, Witness};
+use btcwire::types::tx::{TxIn, TxOut, TxVisitor, Witness};
 use btcwire::types::{
     AddrEntry, Block, BlockHash, BlockHeader, InvItem, InvType, MerkleNode, NetAddr, ServiceFlags,
     Tx,
@@ -121,6 +128,14 @@ impl Workload {
     #[must_use]
     pub fn bytes(&self) -> u64 {
         self.stream.len() as u64
+    }
+
+    /// Returns whether the workload's messages have a one-pass decoder (`block`, `tx`).
+    #[must_use]
+    pub fn has_one_pass(&self) -> bool {
+        self.payloads
+            .iter()
+            .any(|(command, _)| [Block::COMMAND, Tx::COMMAND].contains(command))
     }
 
     /// Returns each payload with its command.
@@ -370,8 +385,80 @@ pub fn hash_ids(msg: &Message<'_>) -> usize {
     }
 }
 
+/// Counts and touches (through `black_box`) every part of the transactions a one-pass
+/// decode hands over; with `ids`, hashes each transaction's txid and wtxid as it completes.
+struct Visitor {
+    items: usize,
+    ids: bool,
+}
+
+impl<'a> TxVisitor<'a> for Visitor {
+    #[inline]
+    fn input(&mut self, input: TxIn<'a>) {
+        black_box(input);
+        self.items += 1;
+    }
+
+    #[inline]
+    fn output(&mut self, output: TxOut<'a>) {
+        black_box(output);
+        self.items += 1;
+    }
+
+    #[inline]
+    fn witness_item(&mut self, _input: usize, item: &'a [u8]) {
+        black_box(item);
+        self.items += 1;
+    }
+
+    #[inline]
+    fn tx(&mut self, tx: &Tx<'a>) {
+        black_box((tx.version, tx.lock_time));
+        self.items += 1;
+        if self.ids {
+            self.items += hash_tx(tx);
+        }
+    }
+}
+
+/// Hashes a transaction's txid and wtxid through `black_box`; returns 2. Out of line, so
+/// that the visitor's counter can stay in a register through the walk.
+#[inline(never)]
+fn hash_tx(tx: &Tx<'_>) -> usize {
+    black_box((tx.txid(), tx.wtxid()));
+    2
+}
+
+/// Decodes one payload and visits every item, in one pass where the message has a one-pass
+/// decoder (`block` and `tx`: [`Block::decode_with`], [`Tx::decode_with`]); with `ids`, also
+/// hashes every id. Returns the number of items visited (ids count as items).
+///
+/// # Panics
+/// When the message does not decode: workloads are valid.
+pub fn decode_and_visit(command: Command, payload: &[u8], ids: bool) -> usize {
+    let mut v = Visitor { items: 0, ids };
+    if command == Block::COMMAND {
+        let block = Block::decode_with(payload, &mut v).expect("valid block");
+        black_box(&block.header);
+        let hash = if ids {
+            black_box(block.block_hash());
+            1
+        } else {
+            0
+        };
+        return v.items + 1 + hash;
+    }
+    if command == Tx::COMMAND {
+        black_box(Tx::decode_with(payload, &mut v).expect("valid tx"));
+        return v.items;
+    }
+    let msg = Message::decode(command, payload).expect("valid message");
+    visit(&msg) + if ids { hash_ids(&msg) } else { 0 }
+}
+
 /// Takes every frame out of `buf` (checksums verified by the decoder), decodes and visits
-/// each message, and with `ids` hashes its ids too; returns the number of items visited.
+/// each message ([`decode_and_visit`]), and with `ids` hashes its ids too; returns the
+/// number of items visited.
 ///
 /// # Panics
 /// When a frame or a message does not decode: workloads are valid.
@@ -379,21 +466,28 @@ pub fn decode_visit(buf: &mut BytesMut, ids: bool) -> usize {
     let mut decoder = FrameDecoder::new(MAGIC);
     let mut n = 0;
     while let Some(frame) = decoder.decode(buf).expect("valid frames") {
-        let msg = frame.message().expect("valid messages");
-        n += visit(&msg);
-        if ids {
-            n += hash_ids(&msg);
-        }
+        n += decode_and_visit(frame.header.command, &frame.payload, ids);
     }
     n
 }
 
-/// Decodes and visits every payload of `w`, without the frame layer; returns the number of
-/// items visited.
+/// Decodes and visits every payload of `w` ([`decode_and_visit`]), without the frame layer;
+/// returns the number of items visited.
 ///
 /// # Panics
 /// When a message does not decode: workloads are valid.
 pub fn decode_visit_nohash(w: &Workload) -> usize {
+    w.payloads()
+        .map(|(command, payload)| decode_and_visit(command, payload, false))
+        .sum()
+}
+
+/// The two-pass way for every workload: [`Message::decode`] (which validates), then
+/// [`visit`] through the lazy views (which read the bytes again); no frame, no checksum.
+///
+/// # Panics
+/// When a message does not decode: workloads are valid.
+pub fn decode_then_iterate(w: &Workload) -> usize {
     w.payloads()
         .map(|(command, payload)| visit(&Message::decode(command, payload).expect("valid")))
         .sum()
@@ -415,6 +509,7 @@ mod tests {
         assert_eq!(decode_visit(&mut buf, true), SMALL_FRAMES);
         assert!(buf.is_empty());
         assert_eq!(decode_visit_nohash(&w), SMALL_FRAMES);
+        assert_eq!(decode_then_iterate(&w), SMALL_FRAMES);
     }
 
     #[test]
@@ -438,6 +533,7 @@ mod tests {
             let mut buf = BytesMut::from(&w.stream[..]);
             assert_eq!(decode_visit(&mut buf, true), items + 1 + 1 + 2 * txs);
             assert_eq!(decode_visit_nohash(&w), items + 1);
+            assert_eq!(decode_then_iterate(&w), items + 1);
             assert_eq!(block.check(), Ok(block.block_hash()), "{}", w.name);
         }
     }
@@ -479,6 +575,7 @@ mod tests {
             let ids = if w.has_ids { count } else { 0 };
             assert_eq!(decode_visit(&mut buf, true), count + ids, "{}", w.name);
             assert_eq!(decode_visit_nohash(&w), count, "{}", w.name);
+            assert_eq!(decode_then_iterate(&w), count, "{}", w.name);
         }
         let w = headers();
         let msg = Message::decode(w.payloads[0].0, &w.stream[w.payloads[0].1.clone()]).unwrap();

@@ -8,7 +8,7 @@
 //! | target                 | input                                   | checks |
 //! |------------------------|-----------------------------------------|--------|
 //! | `decode_frame`         | chunking bytes, then a byte stream      | [`check_decode_frame`] |
-//! | `decode_message`       | command selector, then a payload        | [`check_decode_message`] |
+//! | `decode_message`       | command selector, then a payload        | [`check_decode_message`] (and the one-pass `block`/`tx` decoders against it) |
 //! | `roundtrip_message`    | command selector, then a payload        | [`check_roundtrip_message`] |
 //! | `roundtrip_structured` | a [`MessageDesc`] (via `arbitrary`)     | [`check_roundtrip_structured`] |
 
@@ -23,7 +23,7 @@ use btcwire::msg::{
     Addr, FeeFilter, GetBlocks, GetData, GetHeaders, Headers, Inv, KNOWN_COMMANDS, NotFound, Ping,
     Pong, Verack, Version, max_payload_len,
 };
-use btcwire::types::tx::{OutPoint, TxIn, TxOut, Witness};
+use btcwire::types::tx::{OutPoint, TxIn, TxOut, TxVisitor, Witness};
 use btcwire::types::{
     AddrEntry, Block, BlockHash, BlockHeader, InvItem, NetAddr, ServiceFlags, Tx,
 };
@@ -294,7 +294,8 @@ fn check_frame(frame: &Frame, raw: &[u8]) {
 // ---------------------------------------------------------------------------------------------
 
 /// `decode_message`: [`Message::decode`] never panics, and a decoded message reports its
-/// command and its encoded length truthfully.
+/// command and its encoded length truthfully; for `block` and `tx`, the one-pass decoders
+/// (`decode_with`) agree with `decode` on every input, result and error alike.
 ///
 /// # Panics
 /// When a check fails.
@@ -302,12 +303,62 @@ pub fn check_decode_message(data: &[u8]) -> bool {
     let Some((command, payload)) = split_command(data) else {
         return false;
     };
+    check_one_pass(command, payload);
     let Ok(msg) = Message::decode(command, payload) else {
         return false;
     };
     assert_eq!(msg.command(), command);
     assert_eq!(msg.encoded_len(), msg.to_vec().len());
     true
+}
+
+/// Counts what a one-pass decode hands over.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct PartCounts {
+    inputs: usize,
+    outputs: usize,
+    witness_items: usize,
+    txs: usize,
+}
+
+impl TxVisitor<'_> for PartCounts {
+    fn input(&mut self, _: TxIn<'_>) {
+        self.inputs += 1;
+    }
+    fn output(&mut self, _: TxOut<'_>) {
+        self.outputs += 1;
+    }
+    fn witness_item(&mut self, _: usize, _: &[u8]) {
+        self.witness_items += 1;
+    }
+    fn tx(&mut self, _: &Tx<'_>) {
+        self.txs += 1;
+    }
+}
+
+/// For `block` and `tx`: the one-pass decoder gives the same result or error as `decode`,
+/// and on success hands over exactly the parts the lazy views hold.
+fn check_one_pass(command: Command, payload: &[u8]) {
+    let mut one_pass = PartCounts::default();
+    let mut views = PartCounts::default();
+    if command == Block::COMMAND {
+        let result = Block::decode_with(payload, &mut one_pass);
+        assert_eq!(
+            result,
+            Block::decode(payload),
+            "block: decode_with != decode"
+        );
+        let Ok(block) = result else { return };
+        block.txs().for_each(|tx| tx.visit(&mut views));
+    } else if command == Tx::COMMAND {
+        let result = Tx::decode_with(payload, &mut one_pass);
+        assert_eq!(result, Tx::decode(payload), "tx: decode_with != decode");
+        let Ok(tx) = result else { return };
+        tx.visit(&mut views);
+    } else {
+        return;
+    }
+    assert_eq!(one_pass, views, "{command}: one pass and views disagree");
 }
 
 /// `roundtrip_message`: the codec is strict and canonical. If a payload decodes, it encodes

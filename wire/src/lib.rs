@@ -117,6 +117,7 @@ pub trait Encode {
 ///
 /// # Errors
 /// The parser's error, or [`DecodeErrorKind::TrailingBytes`].
+#[inline]
 pub fn decode_all<'a, T>(
     payload: &'a [u8],
     parser: impl FnOnce(&'a [u8]) -> PResult<'a, T>,

@@ -137,8 +137,30 @@ impl<'a> Cursor<'a> {
         Some(n)
     }
 
+    /// Reads `n` bytes, borrowed.
     #[inline(always)]
-    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+    pub(crate) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let bytes = self.bytes.get(self.pos..)?.get(..n)?;
+        self.pos += n;
+        Some(bytes)
+    }
+
+    /// Returns the bytes from `start` to the current position.
+    #[inline(always)]
+    pub(crate) fn since(&self, start: usize) -> &'a [u8] {
+        self.bytes.get(start..self.pos).unwrap_or_default()
+    }
+
+    /// Reads a CompactSize length and that many bytes, borrowed.
+    #[inline(always)]
+    pub(crate) fn var_slice(&mut self, limit: u64) -> Option<&'a [u8]> {
+        let n = self.count(limit, 1)?;
+        self.take(n)
+    }
+
+    /// Reads `N` bytes into an array.
+    #[inline(always)]
+    pub(crate) fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
         let (head, _) = self.bytes.get(self.pos..)?.split_first_chunk::<N>()?;
         self.pos += N;
         Some(*head)

@@ -6,6 +6,8 @@ use std::collections::HashSet;
 use btcwire::bytes::BytesMut;
 use btcwire::msg::{Block, Message};
 use btcwire::types::block::WitnessCommitment;
+use btcwire::types::tx::{TxIn, TxOut, TxVisitor};
+use btcwire::types::{Tx, Txid};
 use btcwire::{Encode, FrameDecoder, Network, Payload, encode_frame};
 use btcwire_tests::{REAL_BLOCKS, unhex};
 
@@ -52,6 +54,57 @@ fn real_blocks_decode_and_verify() {
         let txs: Vec<_> = block.txs().collect();
         assert_eq!(Block::new(block.header, &txs).to_vec(), real.bytes);
         assert!(block.weight() <= 4_000_000);
+    }
+}
+
+/// Collects what the one-pass decoder hands over: every input, output and witness item, and
+/// the transactions' txids (from the views it hands over at the end of each).
+#[derive(Debug, Default, PartialEq)]
+struct Collect<'a> {
+    inputs: Vec<TxIn<'a>>,
+    outputs: Vec<TxOut<'a>>,
+    witness_items: Vec<(usize, &'a [u8])>,
+    txids: Vec<Txid>,
+}
+
+impl<'a> TxVisitor<'a> for Collect<'a> {
+    fn input(&mut self, input: TxIn<'a>) {
+        self.inputs.push(input);
+    }
+    fn output(&mut self, output: TxOut<'a>) {
+        self.outputs.push(output);
+    }
+    fn witness_item(&mut self, input: usize, item: &'a [u8]) {
+        self.witness_items.push((input, item));
+    }
+    fn tx(&mut self, tx: &Tx<'a>) {
+        self.txids.push(tx.txid());
+    }
+}
+
+#[test]
+fn real_blocks_in_one_pass() {
+    for real in REAL_BLOCKS {
+        let mut one_pass = Collect::default();
+        let block = Block::decode_with(real.bytes, &mut one_pass).expect("decodes");
+        assert_eq!(block, Block::decode(real.bytes).expect("decodes"));
+        assert_eq!(block.block_hash().to_string(), real.hash);
+        assert_eq!(one_pass.txids.len(), real.tx_count);
+        // The same parts, in the same order, as the lazy views give.
+        let mut views = Collect::default();
+        block.txs().for_each(|tx| tx.visit(&mut views));
+        assert_eq!(one_pass, views, "block {}", real.height);
+        assert!(one_pass.inputs.len() > real.tx_count);
+        assert_eq!(
+            one_pass.witness_items.is_empty(),
+            real.segwit_txs == 0,
+            "block {}",
+            real.height
+        );
+        // A cut block fails with `decode`'s error.
+        let cut = &real.bytes[..real.bytes.len() - 1];
+        let e = Block::decode_with(cut, &mut Collect::default()).unwrap_err();
+        assert_eq!(e, Block::decode(cut).unwrap_err());
     }
 }
 

@@ -251,7 +251,7 @@ impl<'a> Item<'a> for BlockHeader {
     const CHECK_EACH: bool = true;
     const HAS_SKIP: bool = true;
 
-    #[inline]
+    #[inline(always)]
     fn from_valid(chunk: &'a [u8]) -> Option<Self> {
         Some(Self::from_bytes(chunk.first_chunk::<80>()?))
     }

@@ -16,7 +16,8 @@ use crate::sha256d::Sha256d;
 use crate::types::block_header::{BlockHeader, PowError};
 use crate::types::hash::{BlockHash, MerkleNode};
 use crate::types::list::{Iter, List};
-use crate::types::tx::Tx;
+use crate::types::tx::{Tx, TxVisitor, explain, walk};
+use crate::varint::{count, named};
 use crate::{Encode, PResult, limits};
 
 /// The script prefix of a BIP 141 witness commitment output: `OP_RETURN`, push 36 bytes,
@@ -85,6 +86,64 @@ impl<'a> Block<'a> {
             header,
             txs: List::from_items(txs),
         }
+    }
+
+    /// Decodes a `block` payload in one pass, handing every input, output and witness item
+    /// of every transaction to `visitor` as it is read (see [`TxVisitor`]), then each whole
+    /// transaction. [`Block::decode`](Payload::decode) reads the bytes once to validate them
+    /// and [`Block::txs`] reads them again; this reads them once, with exactly the same
+    /// checks and errors.
+    ///
+    /// ```
+    /// use btcwire::types::tx::{OutPoint, TxIn, TxOut, TxVisitor};
+    /// use btcwire::types::{Block, BlockHeader, Tx};
+    /// use btcwire::{Encode, Payload};
+    ///
+    /// #[derive(Default)]
+    /// struct Count { inputs: usize, outputs: usize, value: i64 }
+    ///
+    /// impl TxVisitor<'_> for Count {
+    ///     fn input(&mut self, _: TxIn<'_>) { self.inputs += 1; }
+    ///     fn output(&mut self, output: TxOut<'_>) {
+    ///         self.outputs += 1;
+    ///         self.value += output.value;
+    ///     }
+    /// }
+    ///
+    /// # let input = [TxIn { previous_output: OutPoint::COINBASE, script_sig: &[1, 2], sequence: 0 }];
+    /// # let outputs = [TxOut { value: 30, script_pubkey: &[0x51] }, TxOut { value: 12, script_pubkey: &[] }];
+    /// # let txs = [Tx::new(1, &input, &outputs, &[], 0)];
+    /// # let header = BlockHeader { version: 1, prev_blockhash: Default::default(), merkle_root: Default::default(), time: 0, bits: 0, nonce: 0 };
+    /// # let payload = &Block::new(header, &txs).to_vec()[..];
+    /// let mut count = Count::default();
+    /// let block = Block::decode_with(payload, &mut count)?;
+    /// assert_eq!(block, Block::decode(payload)?);
+    /// assert_eq!((count.inputs, count.outputs, count.value), (1, 2, 42));
+    /// # Ok::<(), btcwire::DecodeError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The [`DecodeError`](crate::DecodeError) that `Block::decode` gives for the same bytes.
+    #[inline]
+    pub fn decode_with<V: TxVisitor<'a>>(
+        payload: &'a [u8],
+        visitor: &mut V,
+    ) -> Result<Self, crate::DecodeError> {
+        crate::decode_all(payload, |input| {
+            let (i, header) = BlockHeader::parse(input)?;
+            let field = "transactions";
+            let min = limits::MIN_TX_LEN as usize;
+            let (body, n) = count(i, field, limits::MAX_BLOCK_TXS, min)?;
+            let mut rest = body;
+            for _ in 0..n {
+                rest = match walk(rest, visitor) {
+                    Some((len, _)) => rest.get(len..).unwrap_or_default(),
+                    None => named(field, explain(rest, visitor))?.0,
+                };
+            }
+            let txs = List::from_wire(n, &body[..body.len() - rest.len()]);
+            Ok((rest, Self { header, txs }))
+        })
     }
 
     /// Returns the block hash.
@@ -246,6 +305,7 @@ impl<'a> Payload<'a> for Block<'a> {
 mod tests {
     use super::*;
     use crate::testutil::hex;
+    use crate::types::tx::one_pass_tests::{Part, Recorder, damage};
     use crate::types::tx::{OutPoint, TxIn, TxOut};
     use alloc::string::ToString;
 
@@ -298,6 +358,52 @@ mod tests {
         let forged = Block::new(block.header, &txs);
         assert!(matches!(forged.check(), Err(BlockError::MerkleRoot { .. })));
         assert_eq!(inputs[0].previous_output, OutPoint::COINBASE);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+
+        /// `decode_with` gives `decode`'s block or error, and hands over what the views hold.
+        #[test]
+        fn one_pass_agrees_with_decode(
+            (_, payload) in strategy::payloads(),
+            mode in 0..4u8,
+            at in proptest::prelude::any::<proptest::sample::Index>(),
+            byte in proptest::prelude::any::<u8>(),
+        ) {
+            let mut raw = payload;
+            damage(&mut raw, mode, at, byte);
+            let mut seen = Recorder::default();
+            let one_pass = Block::decode_with(&raw, &mut seen);
+            proptest::prop_assert_eq!(&one_pass, &Block::decode(&raw));
+            if let Ok(block) = one_pass {
+                let mut from_views = Recorder::default();
+                block.txs().for_each(|tx| tx.visit(&mut from_views));
+                proptest::prop_assert_eq!(seen, from_views);
+            }
+        }
+    }
+
+    #[test]
+    fn one_pass_genesis() {
+        let raw = hex(GENESIS_BLOCK);
+        let mut seen = Recorder::default();
+        let block = Block::decode_with(&raw, &mut seen).unwrap();
+        assert_eq!(
+            block.block_hash(),
+            Block::decode(&raw).unwrap().block_hash()
+        );
+        assert_eq!(block.to_vec(), raw);
+        assert!(
+            matches!(&seen.0[..], [Part::In(_), Part::Out(o), Part::Tx(Some(tx))]
+                if o.value == 50 * 100_000_000 && tx.len() == raw.len() - 81),
+            "{seen:?}"
+        );
+        // Errors are `decode`'s: a transaction count the bytes cannot hold.
+        let mut bad = raw.clone();
+        bad[80] = 0x02;
+        let mut seen = Recorder::default();
+        assert_eq!(Block::decode_with(&bad, &mut seen), Block::decode(&bad));
     }
 
     #[test]

@@ -19,7 +19,11 @@ use crate::types::hash::{BlockHash, MerkleNode};
 pub const BLOCK_HEADER_LEN: usize = 80;
 
 /// A block header.
+///
+/// Its fields are laid out in wire order (`repr(C)`, no padding: 4 + 32 + 32 + 4 + 4 + 4),
+/// so reading one from its 80 bytes compiles to a plain copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(C)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct BlockHeader {
     /// Block version (BIP 9 version bits).

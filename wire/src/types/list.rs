@@ -138,6 +138,14 @@ impl<'a, T: Item<'a>> List<'a, T> {
         ))
     }
 
+    /// Returns a decoded list of `len` items whose encodings, already validated, are `raw`.
+    #[inline(always)]
+    pub(crate) const fn from_wire(len: usize, raw: &'a [u8]) -> Self {
+        Self {
+            repr: Repr::Wire { len, raw },
+        }
+    }
+
     /// Returns the encoded size of the items alone, without the count.
     #[must_use]
     pub fn items_len(&self) -> usize {
@@ -190,12 +198,13 @@ impl<'a, T: Item<'a>> List<'a, T> {
     /// Returns an iterator over the items, decoding each on demand.
     #[must_use]
     pub fn iter(&self) -> Iter<'a, T> {
-        match self.repr {
-            Repr::Wire { len, raw } => Iter::Wire {
+        match (self.repr, T::FIXED_LEN) {
+            (Repr::Wire { raw, .. }, Some(size)) => Iter::Fixed(raw.chunks_exact(size)),
+            (Repr::Wire { len, raw }, None) => Iter::Wire {
                 left: len,
                 rest: raw,
             },
-            Repr::Items(items) => Iter::Items(items.iter()),
+            (Repr::Items(items), _) => Iter::Items(items.iter()),
         }
     }
 
@@ -264,6 +273,9 @@ pub enum Iter<'a, T> {
         /// Their bytes.
         rest: &'a [u8],
     },
+    /// Fixed-size items decoded from the wire, one chunk each.
+    #[doc(hidden)]
+    Fixed(core::slice::ChunksExact<'a, u8>),
     /// Items from a slice.
     #[doc(hidden)]
     Items(core::slice::Iter<'a, T>),
@@ -272,7 +284,7 @@ pub enum Iter<'a, T> {
 impl<'a, T: Item<'a>> Iterator for Iter<'a, T> {
     type Item = T;
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<T> {
         match self {
             Self::Wire { left, rest } => {
@@ -281,17 +293,12 @@ impl<'a, T: Item<'a>> Iterator for Iter<'a, T> {
                 }
                 // Every item was validated when the list was decoded, so this cannot fail;
                 // if it somehow did, the iterator ends rather than panicking.
-                let (next, item) = match T::FIXED_LEN {
-                    Some(len) => {
-                        let (chunk, next) = rest.split_at_checked(len)?;
-                        (next, T::from_valid(chunk)?)
-                    }
-                    None => T::parse_item(rest).ok()?,
-                };
+                let (next, item) = T::parse_item(rest).ok()?;
                 *rest = next;
                 *left -= 1;
                 Some(item)
             }
+            Self::Fixed(chunks) => T::from_valid(chunks.next()?),
             Self::Items(it) => it.next().cloned(),
         }
     }
@@ -299,6 +306,7 @@ impl<'a, T: Item<'a>> Iterator for Iter<'a, T> {
     fn size_hint(&self) -> (usize, Option<usize>) {
         let n = match self {
             Self::Wire { left, .. } => *left,
+            Self::Fixed(chunks) => chunks.len(),
             Self::Items(it) => it.len(),
         };
         (n, Some(n))

@@ -450,51 +450,224 @@ impl<'a> Item<'a> for Tx<'a> {
 impl<'a> Payload<'a> for Tx<'a> {
     const COMMAND: Command = Command::new("tx");
 
+    #[inline]
     fn parse(input: &'a [u8]) -> PResult<'a, Self> {
-        let (after_version, version) = le_i32(input)?;
-        // BIP 144: a zero where the input count belongs is the segwit marker.
-        let segwit = after_version.first() == Some(&0);
-        let mut i = after_version;
-        if segwit {
-            let (rest, _marker) = le_u8(i)?;
-            let (rest, flag) = le_u8(rest)?;
-            if flag != 1 {
-                // Bitcoin Core: "Unknown transaction optional data".
-                let kind = DecodeErrorKind::InvalidValue(u64::from(flag));
-                return DecodeError::field(&i[1..], "segwit flag", kind).fail();
-            }
-            i = rest;
-        }
-        let base_start = i;
-        let (i, inputs) = List::parse(i, "inputs", MAX_TX_IO)?;
-        let (i, outputs) = List::parse(i, "outputs", MAX_TX_IO)?;
-        let base = &base_start[..base_start.len() - i.len()];
-        let (i, witnesses) = if segwit {
-            let (rest, witnesses) = List::<Witness<'a>>::parse_exact(i, inputs.len(), "witnesses")?;
-            // Bitcoin Core: "Superfluous witness record".
-            if witnesses.iter().all(|w| w.is_empty()) {
-                let kind = DecodeErrorKind::InvalidValue(0);
-                return DecodeError::field(i, "witnesses", kind).fail();
-            }
-            (rest, witnesses)
-        } else {
-            (i, List::from_items(&[]))
-        };
-        let (i, lock_time) = le_u32(i)?;
-        let whole = &input[..input.len() - i.len()];
-        let wire = Some(WireSpans { whole, base });
-        Ok((
-            i,
-            Self {
-                version,
-                inputs,
-                outputs,
-                witnesses,
-                lock_time,
-                wire,
-            },
-        ))
+        parse_with(input, &mut ())
     }
+}
+
+/// The reference parser: nom-style, field by field, with a precise error for every rule.
+/// [`walk`] applies the same rules in one fast pass and defers to this one to explain a
+/// failure.
+fn parse_reference<'a>(input: &'a [u8]) -> PResult<'a, Tx<'a>> {
+    let (after_version, version) = le_i32(input)?;
+    // BIP 144: a zero where the input count belongs is the segwit marker.
+    let segwit = after_version.first() == Some(&0);
+    let mut i = after_version;
+    if segwit {
+        let (rest, _marker) = le_u8(i)?;
+        let (rest, flag) = le_u8(rest)?;
+        if flag != 1 {
+            // Bitcoin Core: "Unknown transaction optional data".
+            let kind = DecodeErrorKind::InvalidValue(u64::from(flag));
+            return DecodeError::field(&i[1..], "segwit flag", kind).fail();
+        }
+        i = rest;
+    }
+    let base_start = i;
+    let (i, inputs) = List::parse(i, "inputs", MAX_TX_IO)?;
+    let (i, outputs) = List::parse(i, "outputs", MAX_TX_IO)?;
+    let base = &base_start[..base_start.len() - i.len()];
+    let (i, witnesses) = if segwit {
+        let (rest, witnesses) = List::<Witness<'a>>::parse_exact(i, inputs.len(), "witnesses")?;
+        // Bitcoin Core: "Superfluous witness record".
+        if witnesses.iter().all(|w| w.is_empty()) {
+            let kind = DecodeErrorKind::InvalidValue(0);
+            return DecodeError::field(i, "witnesses", kind).fail();
+        }
+        (rest, witnesses)
+    } else {
+        (i, List::from_items(&[]))
+    };
+    let (i, lock_time) = le_u32(i)?;
+    let whole = &input[..input.len() - i.len()];
+    let wire = Some(WireSpans { whole, base });
+    Ok((
+        i,
+        Tx {
+            version,
+            inputs,
+            outputs,
+            witnesses,
+            lock_time,
+            wire,
+        },
+    ))
+}
+
+/// Receives the parts of transactions as a one-pass decode reads them: see
+/// [`Tx::decode_with`] and [`Block::decode_with`](crate::types::Block::decode_with).
+///
+/// Every method does nothing by default: implement the ones you need. For each transaction
+/// the calls come in wire order: each input, each output, each witness item (with the index
+/// of the input it belongs to), then [`TxVisitor::tx`] with the whole transaction. When the
+/// decode fails, the parts read before the error have been visited.
+pub trait TxVisitor<'a> {
+    /// An input.
+    #[inline(always)]
+    fn input(&mut self, input: TxIn<'a>) {
+        let _ = input;
+    }
+
+    /// An output.
+    #[inline(always)]
+    fn output(&mut self, output: TxOut<'a>) {
+        let _ = output;
+    }
+
+    /// A witness item of input number `input`.
+    #[inline(always)]
+    fn witness_item(&mut self, input: usize, item: &'a [u8]) {
+        let _ = (input, item);
+    }
+
+    /// The whole transaction, after all its parts.
+    #[inline(always)]
+    fn tx(&mut self, tx: &Tx<'a>) {
+        let _ = tx;
+    }
+}
+
+/// Visits nothing: plain decoding.
+impl TxVisitor<'_> for () {}
+
+impl<'a> Tx<'a> {
+    /// Decodes a `tx` payload in one pass, handing every input, output and witness item to
+    /// `visitor` as it is read (see [`TxVisitor`]): the fastest way to look at every part
+    /// of a transaction, with exactly the checks and errors of [`Tx::decode`](Payload::decode).
+    ///
+    /// # Errors
+    /// The [`DecodeError`] that `Tx::decode` gives for the same bytes.
+    #[inline]
+    pub fn decode_with<V: TxVisitor<'a>>(
+        payload: &'a [u8],
+        visitor: &mut V,
+    ) -> Result<Self, DecodeError> {
+        crate::decode_all(payload, |input| parse_with(input, visitor))
+    }
+
+    /// Hands the parts of a decoded transaction to `visitor`, as [`Tx::decode_with`] does.
+    pub fn visit<V: TxVisitor<'a>>(&self, visitor: &mut V) {
+        self.inputs.iter().for_each(|input| visitor.input(input));
+        self.outputs
+            .iter()
+            .for_each(|output| visitor.output(output));
+        for (k, stack) in self.witnesses.iter().enumerate() {
+            stack.iter().for_each(|item| visitor.witness_item(k, item));
+        }
+        visitor.tx(self);
+    }
+}
+
+/// Reads one transaction in one pass, visiting its parts.
+#[inline]
+pub(crate) fn parse_with<'a, V: TxVisitor<'a>>(
+    input: &'a [u8],
+    visitor: &mut V,
+) -> PResult<'a, Tx<'a>> {
+    match walk(input, visitor) {
+        Some((len, tx)) => Ok((input.get(len..).unwrap_or_default(), tx)),
+        None => explain(input, visitor),
+    }
+}
+
+/// The walk refused `input`: the reference parser says precisely why.
+#[cold]
+#[inline(never)]
+pub(crate) fn explain<'a, V: TxVisitor<'a>>(
+    input: &'a [u8],
+    visitor: &mut V,
+) -> PResult<'a, Tx<'a>> {
+    let (rest, tx) = parse_reference(input)?;
+    // The walk applies exactly the parser's rules, so this is unreachable (the fuzz targets
+    // and tests compare both). Should they ever disagree, the transaction is valid: hand it
+    // over whole rather than fail.
+    if cfg!(debug_assertions) {
+        panic!("the one-pass walk refused a transaction the parser accepts");
+    }
+    tx.visit(visitor);
+    Ok((rest, tx))
+}
+
+/// The one-pass walk: every rule of [`parse_reference`], each part read once and handed to
+/// `v`, no error plumbing. Returns the transaction's length and view, or `None` where the
+/// parser would fail.
+#[inline(always)]
+pub(crate) fn walk<'a, V: TxVisitor<'a>>(input: &'a [u8], v: &mut V) -> Option<(usize, Tx<'a>)> {
+    let mut c = Cursor::new(input);
+    let version = i32::from_le_bytes(c.array()?);
+    let segwit = c.peek()? == 0;
+    if segwit {
+        c.skip(1)?;
+        if c.byte()? != 1 {
+            return None;
+        }
+    }
+    let base_start = c.pos();
+    let n_in = c.count(MAX_TX_IO, limits::MIN_TXIN_LEN as usize)?;
+    let start = c.pos();
+    for _ in 0..n_in {
+        v.input(TxIn {
+            previous_output: OutPoint {
+                txid: Txid(c.array()?),
+                vout: u32::from_le_bytes(c.array()?),
+            },
+            script_sig: c.var_slice(limits::MAX_SCRIPT_LEN)?,
+            sequence: u32::from_le_bytes(c.array()?),
+        });
+    }
+    let inputs = List::from_wire(n_in, c.since(start));
+    let n_out = c.count(MAX_TX_IO, limits::MIN_TXOUT_LEN as usize)?;
+    let start = c.pos();
+    for _ in 0..n_out {
+        v.output(TxOut {
+            value: i64::from_le_bytes(c.array()?),
+            script_pubkey: c.var_slice(limits::MAX_SCRIPT_LEN)?,
+        });
+    }
+    let outputs = List::from_wire(n_out, c.since(start));
+    let base = c.since(base_start);
+    let witnesses = if segwit {
+        let start = c.pos();
+        let mut any = false;
+        for k in 0..n_in {
+            let items = c.count(limits::MAX_WITNESS_ITEMS, 1)?;
+            any |= items > 0;
+            for _ in 0..items {
+                v.witness_item(k, c.var_slice(limits::MAX_SCRIPT_LEN)?);
+            }
+        }
+        if !any {
+            return None;
+        }
+        List::from_wire(n_in, c.since(start))
+    } else {
+        List::from_items(&[])
+    };
+    let lock_time = u32::from_le_bytes(c.array()?);
+    let tx = Tx {
+        version,
+        inputs,
+        outputs,
+        witnesses,
+        lock_time,
+        wire: Some(WireSpans {
+            whole: c.since(0),
+            base,
+        }),
+    };
+    v.tx(&tx);
+    Some((c.pos(), tx))
 }
 
 // The fast validation walk. It applies every rule of the parsers above (minimal
@@ -666,6 +839,112 @@ mod tests {
             "{e:?}"
         );
         assert_eq!(e.field, Some("inputs"));
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod one_pass_tests {
+    use super::strategy::tx_parts;
+    use super::*;
+    use crate::testutil::{GENESIS_COINBASE, hex};
+    use proptest::prelude::*;
+    use proptest::sample::Index;
+
+    /// What a visitor is handed, in order.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub(crate) enum Part<'a> {
+        In(TxIn<'a>),
+        Out(TxOut<'a>),
+        Item(usize, &'a [u8]),
+        Tx(Option<&'a [u8]>),
+    }
+
+    /// Records every call, to compare the one-pass decode with the lazy views.
+    #[derive(Debug, Default, PartialEq, Eq)]
+    pub(crate) struct Recorder<'a>(pub(crate) Vec<Part<'a>>);
+
+    impl<'a> TxVisitor<'a> for Recorder<'a> {
+        fn input(&mut self, input: TxIn<'a>) {
+            self.0.push(Part::In(input));
+        }
+        fn output(&mut self, output: TxOut<'a>) {
+            self.0.push(Part::Out(output));
+        }
+        fn witness_item(&mut self, input: usize, item: &'a [u8]) {
+            self.0.push(Part::Item(input, item));
+        }
+        fn tx(&mut self, tx: &Tx<'a>) {
+            self.0.push(Part::Tx(tx.raw()));
+        }
+    }
+
+    /// Damages a valid encoding: `mode` 0 keeps it, 1 cuts it, 2 overwrites one byte,
+    /// 3 inserts one byte.
+    pub(crate) fn damage(raw: &mut Vec<u8>, mode: u8, at: Index, byte: u8) {
+        match mode {
+            1 => raw.truncate(at.index(raw.len() + 1)),
+            2 if !raw.is_empty() => {
+                let i = at.index(raw.len());
+                raw[i] = byte;
+            }
+            3 => raw.insert(at.index(raw.len() + 1), byte),
+            _ => {}
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// The walk accepts exactly what the reference parser accepts, with the same view;
+        /// `decode_with` gives `decode`'s result or error and hands over what the views hold.
+        #[test]
+        fn one_pass_agrees_with_the_parser(
+            parts in tx_parts(),
+            mode in 0..4u8,
+            at in any::<Index>(),
+            byte in any::<u8>(),
+        ) {
+            let mut raw = parts.encode();
+            damage(&mut raw, mode, at, byte);
+            fn view(len: usize, tx: Tx<'_>) -> (usize, Option<&[u8]>, Txid, Tx<'_>) {
+                (len, tx.raw(), tx.txid(), tx)
+            }
+            let walked = walk(&raw, &mut ()).map(|(len, tx)| view(len, tx));
+            let reference = parse_reference(&raw)
+                .ok()
+                .map(|(rest, tx)| view(raw.len() - rest.len(), tx));
+            prop_assert_eq!(walked, reference);
+
+            let mut seen = Recorder::default();
+            let one_pass = Tx::decode_with(&raw, &mut seen);
+            prop_assert_eq!(&one_pass, &Tx::decode(&raw));
+            if let Ok(tx) = one_pass {
+                let mut from_views = Recorder::default();
+                tx.visit(&mut from_views);
+                prop_assert_eq!(seen, from_views);
+            }
+        }
+    }
+
+    #[test]
+    fn errors_match_the_parser() {
+        // The cases of `malformed`, through the one-pass decoder.
+        let mut raw = hex(GENESIS_COINBASE);
+        raw.splice(4..4, [0, 2]);
+        let mut seen = Recorder::default();
+        assert_eq!(Tx::decode_with(&raw, &mut seen), Tx::decode(&raw));
+        assert!(seen.0.is_empty());
+        let raw = hex(GENESIS_COINBASE);
+        let cut = &raw[..raw.len() - 1];
+        let mut seen = Recorder::default();
+        let e = Tx::decode_with(cut, &mut seen).unwrap_err();
+        assert_eq!(e, Tx::decode(cut).unwrap_err());
+        assert_eq!((e.kind, e.offset), (DecodeErrorKind::Truncated, 200));
+        // The lock time is cut; the parts read before it were visited: one input, one output.
+        assert!(
+            matches!(&seen.0[..], [Part::In(_), Part::Out(_)]),
+            "{seen:?}"
+        );
     }
 }
 
