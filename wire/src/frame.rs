@@ -106,21 +106,33 @@ const SMALL_PAYLOAD: usize = 256;
 
 /// Appends the frame of `msg` to `buf`: header, payload, with length and checksum filled in.
 pub fn encode_frame<M: Framed + ?Sized>(magic: Magic, msg: &M, buf: &mut BytesMut) {
-    let len = msg.encoded_len();
     let start = buf.len();
-    buf.reserve(HEADER_LEN + len);
-    buf.put_bytes(0, HEADER_LEN);
-    if len <= SMALL_PAYLOAD {
-        msg.encode(buf);
+    // Many small writes are several times faster into a `Vec` than into a `BytesMut` (whose
+    // `BufMut` checks and advances on every call). A `BytesMut` becomes a `Vec` and back
+    // (through `Bytes`) without copying its buffer, only moving the `start` bytes already
+    // in it to the front: into an empty buffer, a message goes through a `Vec` without
+    // even computing its length first; after other frames, only a large one does, and only
+    // when it is larger than what the buffer holds.
+    let through_vec = start == 0 || {
+        let len = msg.encoded_len();
+        len > SMALL_PAYLOAD && len > start
+    };
+    if through_vec {
+        let mut vec: alloc::vec::Vec<u8> = core::mem::take(buf).into();
+        vec.extend_from_slice(&[0; HEADER_LEN]);
+        msg.encode(&mut vec);
+        *buf = BytesMut::from(bytes::Bytes::from(vec));
     } else {
-        // Many small writes are several times faster into a `Vec` than into a `BytesMut`
-        // (whose `BufMut` checks and advances on every call): encode there, copy once.
-        let mut payload = alloc::vec::Vec::with_capacity(len);
-        msg.encode(&mut payload);
-        buf.extend_from_slice(&payload);
+        buf.reserve(HEADER_LEN + msg.encoded_len());
+        buf.put_bytes(0, HEADER_LEN);
+        msg.encode(buf);
     }
     let payload = &buf[start + HEADER_LEN..];
-    debug_assert_eq!(payload.len(), len, "encoded_len agrees with encode");
+    debug_assert_eq!(
+        payload.len(),
+        msg.encoded_len(),
+        "encoded_len agrees with encode"
+    );
     let header = MessageHeader {
         magic,
         command: msg.command(),
@@ -344,6 +356,40 @@ mod tests {
             }
         }
         (out, buf)
+    }
+
+    #[test]
+    fn encode_frame_into_empty_and_busy_buffers() {
+        // Through the `Vec` path (empty buffer; a large payload after a short prefix) and
+        // the direct path (small payloads after other frames; a large one after a larger
+        // prefix), every frame comes out whole and in order.
+        let big = [7u8; 1000];
+        let bigger = [9u8; 3000];
+        let unknown = |payload| Message::Unknown {
+            command: Command::new("big"),
+            payload,
+        };
+        let messages = [
+            unknown(&big[..]),
+            Message::Verack(Verack),
+            unknown(&big[..]),
+            unknown(&bigger[..]),
+            unknown(&big[..]),
+        ];
+        let mut buf = BytesMut::with_capacity(16 * 1024);
+        let allocation = buf.as_ptr();
+        for m in &messages {
+            encode_frame(MAGIC, m, &mut buf);
+        }
+        // Converting to a `Vec` and back keeps the allocation when it is big enough.
+        assert_eq!(buf.as_ptr(), allocation);
+        let mut dec = FrameDecoder::new(MAGIC);
+        for m in &messages {
+            let frame = dec.decode(&mut buf).unwrap().unwrap();
+            assert_eq!(frame.header.command, m.command());
+            assert_eq!(&frame.message().unwrap(), m);
+        }
+        assert!(buf.is_empty());
     }
 
     #[test]

@@ -103,7 +103,18 @@ pub const fn compact_size_len(n: u64) -> usize {
 }
 
 /// Writes `n` as a minimal CompactSize.
+#[inline(always)]
 pub fn put_compact_size<B: BufMut>(buf: &mut B, n: u64) {
+    // One byte is by far the most common case: keep it inline, the rest out of line.
+    if n < 0xfd {
+        buf.put_u8(n as u8);
+    } else {
+        put_long_compact_size(buf, n);
+    }
+}
+
+#[inline(never)]
+fn put_long_compact_size<B: BufMut>(buf: &mut B, n: u64) {
     match n {
         0..0xfd => buf.put_u8(n as u8),
         0xfd..=0xffff => {
@@ -122,6 +133,7 @@ pub fn put_compact_size<B: BufMut>(buf: &mut B, n: u64) {
 }
 
 /// Writes a CompactSize length followed by `bytes`.
+#[inline]
 pub fn put_var_bytes<B: BufMut>(buf: &mut B, bytes: &[u8]) {
     put_compact_size(buf, bytes.len() as u64);
     buf.put_slice(bytes);

@@ -278,9 +278,12 @@ impl<'a> Item<'a> for BlockHeader {
         HEADERS_ENTRY_LEN
     }
 
+    #[inline]
     fn encode_item<B: BufMut>(&self, buf: &mut B) {
-        self.encode(buf);
-        buf.put_u8(0);
+        // The header and its zero transaction count in one write.
+        let mut entry = [0u8; HEADERS_ENTRY_LEN];
+        entry[..BLOCK_HEADER_LEN].copy_from_slice(&self.to_bytes());
+        buf.put_slice(&entry);
     }
 }
 

@@ -90,21 +90,27 @@ impl BlockHeader {
 
     /// Returns the 80-byte serialization.
     #[must_use]
+    #[inline]
     pub fn to_bytes(&self) -> [u8; BLOCK_HEADER_LEN] {
         let mut out = [0u8; BLOCK_HEADER_LEN];
-        let mut w = &mut out[..];
-        self.encode(&mut w);
+        let (version, rest) = out.split_at_mut(4);
+        let (prev, rest) = rest.split_at_mut(32);
+        let (merkle, rest) = rest.split_at_mut(32);
+        let (time, rest) = rest.split_at_mut(4);
+        let (bits, nonce) = rest.split_at_mut(4);
+        version.copy_from_slice(&self.version.to_le_bytes());
+        prev.copy_from_slice(&self.prev_blockhash.0);
+        merkle.copy_from_slice(&self.merkle_root.0);
+        time.copy_from_slice(&self.time.to_le_bytes());
+        bits.copy_from_slice(&self.bits.to_le_bytes());
+        nonce.copy_from_slice(&self.nonce.to_le_bytes());
         out
     }
 
     /// Writes the 80-byte serialization.
+    #[inline]
     pub fn encode<B: BufMut>(&self, buf: &mut B) {
-        buf.put_i32_le(self.version);
-        buf.put_slice(&self.prev_blockhash.0);
-        buf.put_slice(&self.merkle_root.0);
-        buf.put_u32_le(self.time);
-        buf.put_u32_le(self.bits);
-        buf.put_u32_le(self.nonce);
+        buf.put_slice(&self.to_bytes());
     }
 
     /// Returns the block hash: SHA-256d of the 80-byte header.

@@ -263,9 +263,13 @@ impl<'a> Item<'a> for InvItem {
         INV_ITEM_LEN
     }
 
+    #[inline]
     fn encode_item<B: BufMut>(&self, buf: &mut B) {
-        buf.put_u32_le(self.inv_type.0);
-        buf.put_slice(&self.hash);
+        let mut out = [0u8; INV_ITEM_LEN];
+        let (ty, hash) = out.split_at_mut(4);
+        ty.copy_from_slice(&self.inv_type.0.to_le_bytes());
+        hash.copy_from_slice(&self.hash);
+        buf.put_slice(&out);
     }
 }
 

@@ -156,6 +156,7 @@ impl<'a, T: Item<'a>> List<'a, T> {
     }
 
     /// Writes the items alone, without the count.
+    #[inline]
     pub fn encode_items<B: BufMut>(&self, buf: &mut B) {
         match self.repr {
             Repr::Wire { raw, .. } => buf.put_slice(raw),

@@ -318,15 +318,6 @@ impl NetAddr {
         SocketAddr::new(self.ip_addr(), self.port)
     }
 
-    /// Returns the 26-byte encoding.
-    #[must_use]
-    pub fn to_bytes(&self) -> [u8; Self::LEN] {
-        let mut out = [0u8; Self::LEN];
-        let mut buf = &mut out[..];
-        self.encode(&mut buf);
-        out
-    }
-
     /// Reads an address from its 26-byte encoding.
     #[must_use]
     #[inline]
@@ -337,6 +328,19 @@ impl NetAddr {
             ip,
             port: u16::from_be_bytes([p0, p1]),
         }
+    }
+
+    /// Returns the 26-byte encoding.
+    #[must_use]
+    #[inline]
+    pub fn to_bytes(&self) -> [u8; Self::LEN] {
+        let mut out = [0u8; Self::LEN];
+        let (services, rest) = out.split_at_mut(8);
+        let (ip, port) = rest.split_at_mut(16);
+        services.copy_from_slice(&self.services.0.to_le_bytes());
+        ip.copy_from_slice(&self.ip);
+        port.copy_from_slice(&self.port.to_be_bytes());
+        out
     }
 
     /// Reads 26 bytes; a short input is [`DecodeErrorKind::Truncated`] at its start.
@@ -351,10 +355,9 @@ impl Encode for NetAddr {
         Self::LEN
     }
 
+    #[inline]
     fn encode<B: BufMut>(&self, buf: &mut B) {
-        buf.put_u64_le(self.services.0);
-        buf.put_slice(&self.ip);
-        buf.put_u16(self.port);
+        buf.put_slice(&self.to_bytes());
     }
 }
 
@@ -435,9 +438,13 @@ impl Encode for AddrEntry {
         Self::LEN
     }
 
+    #[inline]
     fn encode<B: BufMut>(&self, buf: &mut B) {
-        buf.put_u32_le(self.time);
-        self.addr.encode(buf);
+        let mut out = [0u8; Self::LEN];
+        let (time, addr) = out.split_at_mut(4);
+        time.copy_from_slice(&self.time.to_le_bytes());
+        addr.copy_from_slice(&self.addr.to_bytes());
+        buf.put_slice(&out);
     }
 }
 
@@ -454,6 +461,7 @@ impl<'a> Item<'a> for AddrEntry {
         Self::LEN
     }
 
+    #[inline]
     fn encode_item<B: BufMut>(&self, buf: &mut B) {
         self.encode(buf);
     }

@@ -58,10 +58,21 @@ impl OutPoint {
         Ok((i, Self { txid, vout }))
     }
 
+    /// Returns the 36-byte encoding.
+    #[must_use]
+    #[inline]
+    pub fn to_bytes(&self) -> [u8; 36] {
+        let mut out = [0u8; 36];
+        let (txid, vout) = out.split_at_mut(32);
+        txid.copy_from_slice(&self.txid.0);
+        vout.copy_from_slice(&self.vout.to_le_bytes());
+        out
+    }
+
     /// Writes 36 bytes.
+    #[inline]
     pub fn encode<B: BufMut>(&self, buf: &mut B) {
-        buf.put_slice(&self.txid.0);
-        buf.put_u32_le(self.vout);
+        buf.put_slice(&self.to_bytes());
     }
 }
 
@@ -107,8 +118,9 @@ impl<'a> Item<'a> for TxIn<'a> {
         36 + var_bytes_len(self.script_sig.len()) + 4
     }
 
+    #[inline]
     fn encode_item<B: BufMut>(&self, buf: &mut B) {
-        self.previous_output.encode(buf);
+        buf.put_slice(&self.previous_output.to_bytes());
         crate::varint::put_var_bytes(buf, self.script_sig);
         buf.put_u32_le(self.sequence);
     }
@@ -152,6 +164,7 @@ impl<'a> Item<'a> for TxOut<'a> {
         8 + var_bytes_len(self.script_pubkey.len())
     }
 
+    #[inline]
     fn encode_item<B: BufMut>(&self, buf: &mut B) {
         buf.put_i64_le(self.value);
         crate::varint::put_var_bytes(buf, self.script_pubkey);
@@ -180,6 +193,7 @@ impl<'a> Item<'a> for &'a [u8] {
         var_bytes_len(self.len())
     }
 
+    #[inline]
     fn encode_item<B: BufMut>(&self, buf: &mut B) {
         crate::varint::put_var_bytes(buf, self);
     }
@@ -238,6 +252,7 @@ impl<'a> Item<'a> for Witness<'a> {
         self.0.encoded_len()
     }
 
+    #[inline]
     fn encode_item<B: BufMut>(&self, buf: &mut B) {
         self.0.encode(buf);
     }
