@@ -101,6 +101,7 @@ macro_rules! messages {
         }
 
         impl<$lt> Encode for Message<$lt> {
+            #[inline]
             fn encoded_len(&self) -> usize {
                 match self {
                     $(Self::$variant(m) => m.encoded_len(),)*
@@ -108,6 +109,7 @@ macro_rules! messages {
                 }
             }
 
+            #[inline]
             fn encode<B: BufMut>(&self, buf: &mut B) {
                 match self {
                     $(Self::$variant(m) => m.encode(buf),)*
