@@ -200,7 +200,7 @@ impl<'a, T: Item<'a>> List<'a, T> {
     #[must_use]
     pub fn iter(&self) -> Iter<'a, T> {
         match (self.repr, T::FIXED_LEN) {
-            (Repr::Wire { raw, .. }, Some(size)) => Iter::Fixed(raw.chunks_exact(size)),
+            (Repr::Wire { raw, .. }, Some(_)) => Iter::Fixed { rest: raw },
             (Repr::Wire { len, raw }, None) => Iter::Wire {
                 left: len,
                 rest: raw,
@@ -274,9 +274,13 @@ pub enum Iter<'a, T> {
         /// Their bytes.
         rest: &'a [u8],
     },
-    /// Fixed-size items decoded from the wire, one chunk each.
+    /// Fixed-size items decoded from the wire: their bytes, a whole number of items (no
+    /// count: an iterator as small as `Wire` keeps variable-size iteration fast).
     #[doc(hidden)]
-    Fixed(core::slice::ChunksExact<'a, u8>),
+    Fixed {
+        /// The items not yet returned.
+        rest: &'a [u8],
+    },
     /// Items from a slice.
     #[doc(hidden)]
     Items(core::slice::Iter<'a, T>),
@@ -299,7 +303,11 @@ impl<'a, T: Item<'a>> Iterator for Iter<'a, T> {
                 *left -= 1;
                 Some(item)
             }
-            Self::Fixed(chunks) => T::from_valid(chunks.next()?),
+            Self::Fixed { rest } => {
+                let (chunk, next) = rest.split_at_checked(T::FIXED_LEN?)?;
+                *rest = next;
+                T::from_valid(chunk)
+            }
             Self::Items(it) => it.next().cloned(),
         }
     }
@@ -307,7 +315,7 @@ impl<'a, T: Item<'a>> Iterator for Iter<'a, T> {
     fn size_hint(&self) -> (usize, Option<usize>) {
         let n = match self {
             Self::Wire { left, .. } => *left,
-            Self::Fixed(chunks) => chunks.len(),
+            Self::Fixed { rest } => rest.len() / T::FIXED_LEN.unwrap_or(1).max(1),
             Self::Items(it) => it.len(),
         };
         (n, Some(n))
