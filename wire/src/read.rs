@@ -169,7 +169,6 @@ impl<'a> Cursor<'a> {
     /// Skips a CompactSize length and that many bytes.
     #[inline(always)]
     pub(crate) fn var_bytes(&mut self, limit: u64) -> Option<()> {
-        let n = self.count(limit, 1)?;
-        self.skip(n)
+        self.var_slice(limit).map(|_| ())
     }
 }

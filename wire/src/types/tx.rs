@@ -95,7 +95,7 @@ impl<'a> Item<'a> for TxIn<'a> {
     #[inline]
     fn skip_item(input: &[u8]) -> Option<usize> {
         let mut c = Cursor::new(input);
-        skip_txin(&mut c)?;
+        read_txin(&mut c)?;
         Some(c.pos())
     }
 
@@ -143,7 +143,7 @@ impl<'a> Item<'a> for TxOut<'a> {
     #[inline]
     fn skip_item(input: &[u8]) -> Option<usize> {
         let mut c = Cursor::new(input);
-        skip_txout(&mut c)?;
+        read_txout(&mut c)?;
         Some(c.pos())
     }
 
@@ -445,7 +445,7 @@ impl<'a> Item<'a> for Tx<'a> {
 
     #[inline]
     fn skip_item(input: &[u8]) -> Option<usize> {
-        skip_tx(input)
+        walk(input, &mut ()).map(|(len, _)| len)
     }
 
     #[inline]
@@ -632,23 +632,13 @@ pub(crate) fn walk<'a, V: TxVisitor<'a>>(input: &'a [u8], v: &mut V) -> Option<(
     let n_in = c.count(MAX_TX_IO, limits::MIN_TXIN_LEN as usize)?;
     let start = c.pos();
     for _ in 0..n_in {
-        v.input(TxIn {
-            previous_output: OutPoint {
-                txid: Txid(c.array()?),
-                vout: u32::from_le_bytes(c.array()?),
-            },
-            script_sig: c.var_slice(limits::MAX_SCRIPT_LEN)?,
-            sequence: u32::from_le_bytes(c.array()?),
-        });
+        v.input(read_txin(&mut c)?);
     }
     let inputs = List::from_wire(n_in, c.since(start));
     let n_out = c.count(MAX_TX_IO, limits::MIN_TXOUT_LEN as usize)?;
     let start = c.pos();
     for _ in 0..n_out {
-        v.output(TxOut {
-            value: i64::from_le_bytes(c.array()?),
-            script_pubkey: c.var_slice(limits::MAX_SCRIPT_LEN)?,
-        });
+        v.output(read_txout(&mut c)?);
     }
     let outputs = List::from_wire(n_out, c.since(start));
     let base = c.since(base_start);
@@ -685,24 +675,33 @@ pub(crate) fn walk<'a, V: TxVisitor<'a>>(input: &'a [u8], v: &mut V) -> Option<(
     Some((c.pos(), tx))
 }
 
-// The fast validation walk. It applies every rule of the parsers above (minimal
-// CompactSize, the same limits, counts against remaining bytes, the segwit flag, no
-// superfluous witness) and returns `None` where they would fail.
+// The readers of the fast walk, also the items' fast skips. Like `walk`, they apply every
+// rule of the parsers above (minimal CompactSize, the same limits, counts against remaining
+// bytes) and return `None` where those would fail.
 
 /// The most inputs or outputs one transaction can have: a block's bytes bound them.
 const MAX_TX_IO: u64 = limits::MAX_BLOCK_TXS * 4;
 
+/// Reads one input.
 #[inline(always)]
-fn skip_txin(c: &mut Cursor<'_>) -> Option<()> {
-    c.skip(36)?;
-    c.var_bytes(limits::MAX_SCRIPT_LEN)?;
-    c.skip(4)
+fn read_txin<'a>(c: &mut Cursor<'a>) -> Option<TxIn<'a>> {
+    Some(TxIn {
+        previous_output: OutPoint {
+            txid: Txid(c.array()?),
+            vout: u32::from_le_bytes(c.array()?),
+        },
+        script_sig: c.var_slice(limits::MAX_SCRIPT_LEN)?,
+        sequence: u32::from_le_bytes(c.array()?),
+    })
 }
 
+/// Reads one output.
 #[inline(always)]
-fn skip_txout(c: &mut Cursor<'_>) -> Option<()> {
-    c.skip(8)?;
-    c.var_bytes(limits::MAX_SCRIPT_LEN)
+fn read_txout<'a>(c: &mut Cursor<'a>) -> Option<TxOut<'a>> {
+    Some(TxOut {
+        value: i64::from_le_bytes(c.array()?),
+        script_pubkey: c.var_slice(limits::MAX_SCRIPT_LEN)?,
+    })
 }
 
 /// Skips one witness stack; returns whether it has items.
@@ -713,39 +712,6 @@ fn skip_witness(c: &mut Cursor<'_>) -> Option<bool> {
         c.var_bytes(limits::MAX_SCRIPT_LEN)?;
     }
     Some(items > 0)
-}
-
-/// Returns the length of the valid transaction at the start of `input`.
-#[inline]
-fn skip_tx(input: &[u8]) -> Option<usize> {
-    let mut c = Cursor::new(input);
-    c.skip(4)?;
-    let segwit = c.peek()? == 0;
-    if segwit {
-        c.skip(1)?;
-        if c.byte()? != 1 {
-            return None;
-        }
-    }
-    let inputs = c.count(MAX_TX_IO, limits::MIN_TXIN_LEN as usize)?;
-    for _ in 0..inputs {
-        skip_txin(&mut c)?;
-    }
-    let outputs = c.count(MAX_TX_IO, limits::MIN_TXOUT_LEN as usize)?;
-    for _ in 0..outputs {
-        skip_txout(&mut c)?;
-    }
-    if segwit {
-        let mut any = false;
-        for _ in 0..inputs {
-            any |= skip_witness(&mut c)?;
-        }
-        if !any {
-            return None;
-        }
-    }
-    c.skip(4)?;
-    Some(c.pos())
 }
 
 #[cfg(test)]
