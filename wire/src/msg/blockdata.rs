@@ -54,7 +54,7 @@ use crate::msg::Payload;
 use crate::types::block_header::{BLOCK_HEADER_LEN, BlockHeader};
 use crate::types::hash::BlockHash;
 use crate::types::inventory::{InvItem, Inventory};
-use crate::types::list::{Item, Iter, List};
+use crate::types::list::{Item, Iter, List, put_fixed};
 use crate::varint::{compact_size, compact_size_len, named};
 use crate::{Encode, PResult, limits};
 
@@ -280,11 +280,23 @@ impl<'a> Item<'a> for BlockHeader {
 
     #[inline]
     fn encode_item<B: BufMut>(&self, buf: &mut B) {
-        // The header and its zero transaction count in one write.
-        let mut entry = [0u8; HEADERS_ENTRY_LEN];
-        entry[..BLOCK_HEADER_LEN].copy_from_slice(&self.to_bytes());
-        buf.put_slice(&entry);
+        buf.put_slice(&headers_entry(self));
     }
+
+    #[inline]
+    fn encode_run<B: BufMut>(items: &[Self], buf: &mut B) {
+        put_fixed(items, buf, headers_entry);
+    }
+}
+
+/// Returns a `headers` entry: the header and its zero transaction count.
+#[inline]
+fn headers_entry(header: &BlockHeader) -> [u8; HEADERS_ENTRY_LEN] {
+    let mut entry = [0u8; HEADERS_ENTRY_LEN];
+    if let Some(bytes) = entry.first_chunk_mut::<BLOCK_HEADER_LEN>() {
+        *bytes = header.to_bytes();
+    }
+    entry
 }
 
 /// `headers`: block headers, in answer to `getheaders` or to announce blocks (BIP 130).

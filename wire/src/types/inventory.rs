@@ -19,7 +19,7 @@ use bytes::BufMut;
 use nom::number::complete::le_u32;
 
 use crate::types::hash::{BlockHash, Txid, Wtxid, hash32};
-use crate::types::list::{Item, Iter, List};
+use crate::types::list::{Item, Iter, List, put_fixed};
 use crate::varint::compact_size_len;
 use crate::{Encode, PResult, limits};
 
@@ -225,10 +225,12 @@ impl InvItem {
 
     /// Returns the 36-byte encoding.
     #[must_use]
+    #[inline]
     pub fn to_bytes(&self) -> [u8; INV_ITEM_LEN] {
         let mut out = [0u8; INV_ITEM_LEN];
-        let mut w = &mut out[..];
-        self.encode_item(&mut w);
+        let (ty, hash) = out.split_at_mut(4);
+        ty.copy_from_slice(&self.inv_type.0.to_le_bytes());
+        hash.copy_from_slice(&self.hash);
         out
     }
 }
@@ -265,11 +267,12 @@ impl<'a> Item<'a> for InvItem {
 
     #[inline]
     fn encode_item<B: BufMut>(&self, buf: &mut B) {
-        let mut out = [0u8; INV_ITEM_LEN];
-        let (ty, hash) = out.split_at_mut(4);
-        ty.copy_from_slice(&self.inv_type.0.to_le_bytes());
-        hash.copy_from_slice(&self.hash);
-        buf.put_slice(&out);
+        buf.put_slice(&self.to_bytes());
+    }
+
+    #[inline]
+    fn encode_run<B: BufMut>(items: &[Self], buf: &mut B) {
+        put_fixed(items, buf, Self::to_bytes);
     }
 }
 
@@ -350,6 +353,24 @@ mod tests {
     use alloc::format;
     use alloc::string::ToString;
     use alloc::vec::Vec;
+
+    #[test]
+    fn lists_from_values_encode_entry_by_entry() {
+        // `put_fixed` writes whole chunks of entries and then the rest one by one: every
+        // count around the chunk size gives the plain concatenation of the entries.
+        let items: Vec<InvItem> = (0..40u32)
+            .map(|k| InvItem::new(InvType(k.wrapping_mul(0x0101_0101)), [k as u8; 32]))
+            .collect();
+        for n in 0..items.len() {
+            let list = List::from_items(&items[..n]);
+            let mut expected = alloc::vec![n as u8];
+            items[..n]
+                .iter()
+                .for_each(|item| expected.extend_from_slice(&item.to_bytes()));
+            assert_eq!(list.to_vec(), expected, "{n} entries");
+            assert_eq!(list.encoded_len(), expected.len());
+        }
+    }
 
     #[test]
     fn inv_type_debug_and_names() {

@@ -57,7 +57,7 @@ use nom::error::context;
 
 use crate::error::{DecodeError, DecodeErrorKind};
 use crate::read::{array, take, u8 as le_u8, u16_be as be_u16, u32_le as le_u32};
-use crate::types::list::Item;
+use crate::types::list::{Item, put_fixed};
 use crate::varint::{compact_size, compact_size_len, count, put_compact_size, with_field};
 use crate::{Encode, PResult, limits};
 
@@ -424,6 +424,17 @@ impl AddrEntry {
         Self { time, addr }
     }
 
+    /// Returns the 30-byte encoding.
+    #[must_use]
+    #[inline]
+    pub fn to_bytes(&self) -> [u8; Self::LEN] {
+        let mut out = [0u8; Self::LEN];
+        let (time, addr) = out.split_at_mut(4);
+        time.copy_from_slice(&self.time.to_le_bytes());
+        addr.copy_from_slice(&self.addr.to_bytes());
+        out
+    }
+
     /// Reads 30 bytes.
     #[inline]
     pub(crate) fn parse(input: &[u8]) -> PResult<'_, Self> {
@@ -440,11 +451,7 @@ impl Encode for AddrEntry {
 
     #[inline]
     fn encode<B: BufMut>(&self, buf: &mut B) {
-        let mut out = [0u8; Self::LEN];
-        let (time, addr) = out.split_at_mut(4);
-        time.copy_from_slice(&self.time.to_le_bytes());
-        addr.copy_from_slice(&self.addr.to_bytes());
-        buf.put_slice(&out);
+        buf.put_slice(&self.to_bytes());
     }
 }
 
@@ -464,6 +471,11 @@ impl<'a> Item<'a> for AddrEntry {
     #[inline]
     fn encode_item<B: BufMut>(&self, buf: &mut B) {
         self.encode(buf);
+    }
+
+    #[inline]
+    fn encode_run<B: BufMut>(items: &[Self], buf: &mut B) {
+        put_fixed(items, buf, Self::to_bytes);
     }
 }
 
