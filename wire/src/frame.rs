@@ -217,7 +217,12 @@ impl FrameDecoder {
         if src.len() < len {
             return Ok(None);
         }
-        let payload = src.split_to(len).freeze();
+        // An empty payload (`verack`, `getaddr`, ...) takes nothing from the buffer.
+        let payload = if len == 0 {
+            Bytes::new()
+        } else {
+            src.split_to(len).freeze()
+        };
         self.state = State::Header;
         let actual = Checksum::of(&payload);
         if actual != header.checksum {

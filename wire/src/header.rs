@@ -194,10 +194,15 @@ impl Command {
     pub fn from_bytes(raw: [u8; COMMAND_LEN]) -> Result<Self, FrameError> {
         // Bitcoin Core `CMessageHeader::IsCommandValid`: printable characters (0x20..=0x7e)
         // followed only by NUL padding. We also refuse the empty command.
-        let len = raw.iter().position(|&b| b == 0).unwrap_or(COMMAND_LEN);
-        let valid = len > 0
-            && raw[..len].iter().all(|&b| is_printable(b))
-            && raw[len..].iter().all(|&b| b == 0);
+        // Branch-free over the 12 bytes: a bit per non-NUL byte, which must be a run from
+        // the first byte on (`mask & (mask + 1) == 0`), and every one of them printable.
+        let mut mask: u16 = 0;
+        let mut unprintable = false;
+        for (k, &b) in raw.iter().enumerate() {
+            mask |= u16::from(b != 0) << k;
+            unprintable |= b != 0 && !is_printable(b);
+        }
+        let valid = mask != 0 && mask & (mask + 1) == 0 && !unprintable;
         if valid {
             Ok(Self(raw))
         } else {
@@ -343,6 +348,23 @@ mod tests {
         assert!(Command::try_new("").is_none());
         assert!(Command::try_new("thirteen_byte").is_none());
         assert_eq!(Command::new("inv").as_str(), "inv");
+    }
+
+    proptest::proptest! {
+        /// The branch-free check agrees with the rule as Bitcoin Core words it: printable
+        /// bytes, then only NUL padding, and at least one byte.
+        #[test]
+        fn command_check_is_cores_rule(raw in proptest::array::uniform12(proptest::prop_oneof![
+            proptest::strategy::Just(0u8),
+            0x20u8..=0x7e,
+            proptest::num::u8::ANY,
+        ])) {
+            let len = raw.iter().position(|&b| b == 0).unwrap_or(COMMAND_LEN);
+            let core = len > 0
+                && raw[..len].iter().all(|&b| is_printable(b))
+                && raw[len..].iter().all(|&b| b == 0);
+            proptest::prop_assert_eq!(Command::from_bytes(raw).is_ok(), core, "{:?}", raw);
+        }
     }
 
     #[test]
