@@ -13,15 +13,16 @@
 //! | `decode_visit`        | `FrameDecoder` (checksum verified), then decode and visit every item |
 //! | `decode_visit_nohash` | decode and visit every payload; no frame, no checksum           |
 //! | `decode_visit_hashes` | `decode_visit`, plus the block hash, every txid and wtxid (blocks) |
-//! | `decode_then_iterate` | blocks: `Message::decode`, then visit through the lazy views    |
+//! | `decode_then_iterate` | blocks, headers: `Message::decode`, then visit through the lazy views |
+//! | `encode`              | `encode_frame` (checksum included) of messages built from values |
+//! | `encode_nochecksum`   | `Encode::encode` of the same payloads, no header                |
 //!
 //! "Decode and visit" is one pass where the message has a one-pass decoder (`block` and
 //! `tx`: `Block::decode_with` hands every input, output and witness item to a visitor as it
-//! validates them), and `Message::decode` then iteration of the lazy views otherwise.
-//! `decode_then_iterate` measures the two-pass way for blocks too: `Message::decode`
-//! validates every transaction, and iterating reads the bytes again.
-//! | `encode`              | `encode_frame` (checksum included) of messages built from values |
-//! | `encode_nochecksum`   | `Encode::encode` of the same payloads, no header                |
+//! validates them; `headers`: `Headers::decode_with` hands over each header), and
+//! `Message::decode` then iteration of the lazy views otherwise. `decode_then_iterate`
+//! measures the two-pass way for those too: `Message::decode` validates every item, and
+//! iterating reads the bytes again.
 //!
 //! Workloads: 10,000 small frames (`verack`, `ping`, `pong` in turn), each real mainnet
 //! block of `tests/data/`, and the largest valid `headers` (2,000 headers), `inv` (50,000
@@ -130,12 +131,13 @@ impl Workload {
         self.stream.len() as u64
     }
 
-    /// Returns whether the workload's messages have a one-pass decoder (`block`, `tx`).
+    /// Returns whether the workload's messages have a one-pass decoder (`block`, `tx`,
+    /// `headers`).
     #[must_use]
     pub fn has_one_pass(&self) -> bool {
         self.payloads
             .iter()
-            .any(|(command, _)| [Block::COMMAND, Tx::COMMAND].contains(command))
+            .any(|(command, _)| [Block::COMMAND, Tx::COMMAND, Headers::COMMAND].contains(command))
     }
 
     /// Returns each payload with its command.
@@ -441,6 +443,19 @@ pub fn decode_and_visit(command: Command, payload: &[u8], ids: bool) -> usize {
     if command == Tx::COMMAND {
         black_box(Tx::decode_with(payload, &mut v).expect("valid tx"));
         return v.items;
+    }
+    if command == Headers::COMMAND {
+        let mut n = 0;
+        let headers = Headers::decode_with(payload, |header| {
+            black_box(header);
+            n += 1;
+        });
+        black_box(headers.expect("valid headers"));
+        return n + if ids {
+            hash_ids(&Message::Headers(headers.expect("valid")))
+        } else {
+            0
+        };
     }
     let msg = Message::decode(command, payload).expect("valid message");
     visit(&msg) + if ids { hash_ids(&msg) } else { 0 }

@@ -295,7 +295,8 @@ fn check_frame(frame: &Frame, raw: &[u8]) {
 
 /// `decode_message`: [`Message::decode`] never panics, and a decoded message reports its
 /// command and its encoded length truthfully; for `block` and `tx`, the one-pass decoders
-/// (`decode_with`) agree with `decode` on every input, result and error alike.
+/// (`decode_with`, also for `headers`) agree with `decode` on every input, result and error
+/// alike.
 ///
 /// # Panics
 /// When a check fails.
@@ -336,7 +337,7 @@ impl TxVisitor<'_> for PartCounts {
     }
 }
 
-/// For `block` and `tx`: the one-pass decoder gives the same result or error as `decode`,
+/// For `block`, `tx` and `headers`: the one-pass decoder gives the same result or error as `decode`,
 /// and on success hands over exactly the parts the lazy views hold.
 fn check_one_pass(command: Command, payload: &[u8]) {
     let mut one_pass = PartCounts::default();
@@ -355,6 +356,15 @@ fn check_one_pass(command: Command, payload: &[u8]) {
         assert_eq!(result, Tx::decode(payload), "tx: decode_with != decode");
         let Ok(tx) = result else { return };
         tx.visit(&mut views);
+    } else if command == Headers::COMMAND {
+        let mut seen = Vec::new();
+        let result = Headers::decode_with(payload, |header| seen.push(header));
+        let decoded = Headers::decode(payload);
+        assert_eq!(result, decoded, "headers: decode_with != decode");
+        if let Ok(headers) = decoded {
+            assert_eq!(seen, headers.iter().collect::<Vec<_>>(), "headers visited");
+        }
+        return;
     } else {
         return;
     }

@@ -55,7 +55,7 @@ use crate::types::block_header::{BLOCK_HEADER_LEN, BlockHeader};
 use crate::types::hash::BlockHash;
 use crate::types::inventory::{InvItem, Inventory};
 use crate::types::list::{Item, Iter, List, put_fixed};
-use crate::varint::{compact_size, compact_size_len, named};
+use crate::varint::{compact_size, compact_size_len, count, named};
 use crate::{Encode, PResult, limits};
 
 macro_rules! inventory_message {
@@ -322,6 +322,58 @@ impl<'a> Headers<'a> {
         self.headers.iter()
     }
 
+    /// Decodes a `headers` payload in one pass, handing each header to `visit` as it is
+    /// validated. [`Headers::decode`](Payload::decode) reads the entries once to check
+    /// their transaction counts and [`Headers::iter`] reads them again; this reads them
+    /// once, with exactly the same checks and errors. When the payload is refused,
+    /// `visit` has seen the valid headers before the faulty one.
+    ///
+    /// ```
+    /// use btcwire::msg::Headers;
+    /// use btcwire::types::BlockHeader;
+    /// use btcwire::{Encode, Payload};
+    ///
+    /// # let header = |nonce| BlockHeader { version: 1, prev_blockhash: Default::default(), merkle_root: Default::default(), time: 0, bits: 0, nonce };
+    /// # let headers = [header(1), header(2)];
+    /// # let payload = &Headers::from_headers(&headers).to_vec()[..];
+    /// let mut nonces = Vec::new();
+    /// let decoded = Headers::decode_with(payload, |h| nonces.push(h.nonce))?;
+    /// assert_eq!(decoded, Headers::decode(payload)?);
+    /// assert_eq!(nonces, [1, 2]);
+    /// # Ok::<(), btcwire::DecodeError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The [`DecodeError`] that `Headers::decode` gives for the same bytes.
+    #[inline]
+    pub fn decode_with(
+        payload: &'a [u8],
+        mut visit: impl FnMut(BlockHeader),
+    ) -> Result<Self, DecodeError> {
+        crate::decode_all(payload, |input| {
+            let field = "headers";
+            let (body, n) = count(input, field, limits::MAX_HEADERS_RESULTS, HEADERS_ENTRY_LEN)?;
+            // `count` checked that n entries fit in what remains.
+            let Some(raw) = body.get(..n * HEADERS_ENTRY_LEN) else {
+                return Self::parse(input);
+            };
+            for entry in raw.chunks_exact(HEADERS_ENTRY_LEN) {
+                match (entry.first_chunk::<BLOCK_HEADER_LEN>(), entry.last()) {
+                    (Some(header), Some(0)) => visit(BlockHeader::from_bytes(header)),
+                    // The parser explains the refusal, with its field and offset.
+                    _ => return Self::parse(input),
+                }
+            }
+            let rest = body.get(raw.len()..).unwrap_or_default();
+            Ok((
+                rest,
+                Self {
+                    headers: List::from_wire(n, raw),
+                },
+            ))
+        })
+    }
+
     /// Returns the header at `index`, if any (constant time).
     #[must_use]
     pub fn get(&self, index: usize) -> Option<BlockHeader> {
@@ -469,6 +521,59 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    proptest! {
+        /// The one-pass decoder agrees with `decode` then `iter` on valid payloads and on
+        /// damaged ones (a byte overwritten, the payload cut or extended): the same view or
+        /// the same error, every header visited in order, and on a refusal only headers
+        /// before the faulty entry.
+        #[test]
+        fn decode_with_is_decode_then_iter(
+            headers in proptest::collection::vec(crate::types::block::strategy::header(), 0..12),
+            at in any::<prop::sample::Index>(),
+            byte in any::<u8>(),
+            damage in 0..5u8,
+        ) {
+            let mut payload = Headers::from_headers(&headers).to_vec();
+            let k = at.index(payload.len());
+            let count_len = compact_size_len(headers.len() as u64);
+            match damage {
+                0 => {}
+                1 => payload[k] = byte,
+                2 => payload.truncate(k),
+                3 => payload.insert(k, byte),
+                _ if headers.is_empty() => {}
+                _ => {
+                    // A non-zero transaction count in one entry: refused there, after
+                    // visiting exactly the entries before it.
+                    let bad = k % headers.len();
+                    payload[count_len + bad * HEADERS_ENTRY_LEN + BLOCK_HEADER_LEN] = byte | 1;
+                    let mut seen = Vec::new();
+                    prop_assert!(Headers::decode_with(&payload, |h| seen.push(h)).is_err());
+                    prop_assert_eq!(&seen[..], &headers[..bad]);
+                }
+            }
+            let mut seen = Vec::new();
+            let one_pass = Headers::decode_with(&payload, |h| seen.push(h));
+            let two_pass = Headers::decode(&payload);
+            prop_assert_eq!(&one_pass, &two_pass);
+            match two_pass {
+                Ok(decoded) => prop_assert_eq!(&seen, &decoded.iter().collect::<Vec<_>>()),
+                Err(e) => {
+                    prop_assert!(
+                        seen.is_empty() || count_len + seen.len() * HEADERS_ENTRY_LEN <= e.offset
+                    );
+                    for (k, h) in seen.iter().enumerate() {
+                        let at = compact_size_len(headers.len() as u64) + k * HEADERS_ENTRY_LEN;
+                        prop_assert_eq!(&h.to_bytes()[..], &payload[at..at + BLOCK_HEADER_LEN]);
+                    }
+                }
+            }
+            if damage == 0 {
+                prop_assert_eq!(seen, headers);
+            }
+        }
+    }
     use crate::testutil::hex;
     use crate::types::InvType;
     use crate::types::hash::Txid;
