@@ -285,7 +285,7 @@ impl<'a> Item<'a> for BlockHeader {
 
     #[inline]
     fn encode_run<B: BufMut>(items: &[Self], buf: &mut B) {
-        put_fixed(items, buf, headers_entry);
+        put_fixed::<2, _, _, _>(items, buf, headers_entry);
     }
 }
 

@@ -272,7 +272,7 @@ impl<'a> Item<'a> for InvItem {
 
     #[inline]
     fn encode_run<B: BufMut>(items: &[Self], buf: &mut B) {
-        put_fixed(items, buf, Self::to_bytes);
+        put_fixed::<4, _, _, _>(items, buf, Self::to_bytes);
     }
 }
 
@@ -356,8 +356,8 @@ mod tests {
 
     #[test]
     fn lists_from_values_encode_entry_by_entry() {
-        // `put_fixed` writes whole chunks of entries and then the rest one by one: every
-        // count around the chunk size gives the plain concatenation of the entries.
+        // `put_fixed` (the fast path for lists built from values) gives the plain
+        // concatenation of the entries, for every count.
         let items: Vec<InvItem> = (0..40u32)
             .map(|k| InvItem::new(InvType(k.wrapping_mul(0x0101_0101)), [k as u8; 32]))
             .collect();

@@ -60,27 +60,28 @@ pub trait Item<'a>: Sized + Clone {
     }
 }
 
-/// How many fixed-size items [`put_fixed`] builds on the stack before one write.
-const STAGE_ITEMS: usize = 8;
-
-/// Writes fixed-size items of `N` bytes, [`STAGE_ITEMS`] at a time built in a stack
-/// array and handed to `buf` in one `put_slice`: one capacity check and length update per
-/// chunk instead of per item (measured: `inv` of 50,000 entries 1.45x faster into a `Vec`).
-#[inline]
-pub(crate) fn put_fixed<T, const N: usize, B: BufMut>(
+/// Writes fixed-size items of `N` bytes, `K` entries built as one array per write.
+///
+/// Not inlined on purpose, and `K` chosen per item type, both by measurement into a `Vec`
+/// (2,000 `headers` with `K = 2`, 50,000 `inv` entries with `K = 4`, 1,000 `addr` entries
+/// with `K = 2`): 1.5-1.9x faster than one write per entry inlined into `List::encode`,
+/// where the entries took a round trip through the stack. (Likely reason: as an argument,
+/// `items` is known not to alias the buffer. The same change made the variable-size items
+/// of a block slower, so they stay inline.)
+#[inline(never)]
+pub(crate) fn put_fixed<const K: usize, T, const N: usize, B: BufMut>(
     items: &[T],
     buf: &mut B,
     to_bytes: impl Fn(&T) -> [u8; N],
 ) {
-    let mut chunks = items.chunks_exact(STAGE_ITEMS);
-    let mut stage = [[0u8; N]; STAGE_ITEMS];
-    for chunk in &mut chunks {
-        for (slot, item) in stage.iter_mut().zip(chunk) {
-            *slot = to_bytes(item);
+    const { assert!(K > 0) };
+    let mut groups = items.chunks_exact(K);
+    for group in &mut groups {
+        if let Some(group) = group.first_chunk::<K>() {
+            buf.put_slice(group.each_ref().map(&to_bytes).as_flattened());
         }
-        buf.put_slice(stage.as_flattened());
     }
-    for item in chunks.remainder() {
+    for item in groups.remainder() {
         buf.put_slice(&to_bytes(item));
     }
 }

@@ -475,7 +475,7 @@ impl<'a> Item<'a> for AddrEntry {
 
     #[inline]
     fn encode_run<B: BufMut>(items: &[Self], buf: &mut B) {
-        put_fixed(items, buf, Self::to_bytes);
+        put_fixed::<2, _, _, _>(items, buf, Self::to_bytes);
     }
 }
 

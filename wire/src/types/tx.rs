@@ -120,7 +120,10 @@ impl<'a> Item<'a> for TxIn<'a> {
 
     #[inline]
     fn encode_item<B: BufMut>(&self, buf: &mut B) {
-        buf.put_slice(&self.previous_output.to_bytes());
+        // The txid is copied from where it is: a 36-byte outpoint array built first would
+        // sit in registers across the buffer's capacity check and spill to the stack.
+        buf.put_slice(&self.previous_output.txid.0);
+        buf.put_u32_le(self.previous_output.vout);
         crate::varint::put_var_bytes(buf, self.script_sig);
         buf.put_u32_le(self.sequence);
     }
