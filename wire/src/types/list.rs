@@ -53,7 +53,7 @@ pub trait Item<'a>: Sized + Clone {
     fn encode_item<B: BufMut>(&self, buf: &mut B);
 
     /// Writes `items` back to back: what a list built from values encodes. Fixed-size
-    /// items override it with [`put_fixed`].
+    /// items override it with a faster loop of their own.
     #[inline]
     fn encode_run<B: BufMut>(items: &[Self], buf: &mut B) {
         items.iter().for_each(|item| item.encode_item(buf));
