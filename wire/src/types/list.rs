@@ -345,6 +345,27 @@ impl<'a, T: Item<'a>> Iterator for Iter<'a, T> {
         }
     }
 
+    /// Internal iteration (`for_each`, `sum`, `count`, ... go through here): fixed-size
+    /// items in one tight loop over the bytes, the same items `next` gives.
+    #[inline]
+    fn fold<B, F: FnMut(B, T) -> B>(self, init: B, mut f: F) -> B {
+        let mut acc = init;
+        if let (Self::Fixed { rest }, Some(size @ 1..)) = (&self, T::FIXED_LEN) {
+            for chunk in rest.chunks_exact(size) {
+                match T::from_valid(chunk) {
+                    Some(item) => acc = f(acc, item),
+                    None => break,
+                }
+            }
+            return acc;
+        }
+        // A `for` loop calls `next`, never `fold`.
+        for item in self {
+            acc = f(acc, item);
+        }
+        acc
+    }
+
     fn size_hint(&self) -> (usize, Option<usize>) {
         let n = match self {
             Self::Wire { left, .. } => *left,
@@ -356,3 +377,72 @@ impl<'a, T: Item<'a>> Iterator for Iter<'a, T> {
 }
 
 impl<'a, T: Item<'a>> ExactSizeIterator for Iter<'a, T> {}
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec::Vec;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::types::{BlockHeader, InvItem, InvType};
+
+    /// The items `next` gives, one call at a time (a `for` loop calls `next`).
+    fn by_next<'a, T: Item<'a>>(list: &List<'a, T>) -> Vec<T> {
+        let mut out = Vec::new();
+        for item in list.iter() {
+            out.push(item);
+        }
+        out
+    }
+
+    /// The items `fold` gives (what `for_each`, `sum`, `count` use).
+    fn by_fold<'a, T: Item<'a>>(list: &List<'a, T>) -> Vec<T> {
+        list.iter().fold(Vec::new(), |mut out, item| {
+            out.push(item);
+            out
+        })
+    }
+
+    proptest! {
+        /// Internal iteration gives exactly the items of external iteration, for decoded
+        /// fixed-size lists (inventory, headers), a decoded variable-size list (witness
+        /// items) and lists built from values, also after part of them was consumed.
+        #[test]
+        fn fold_is_next(
+            hashes in proptest::collection::vec(any::<[u8; 32]>(), 0..20),
+            items in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 0..20),
+            skip in 0..5usize,
+        ) {
+            let inv: Vec<InvItem> =
+                hashes.iter().map(|h| InvItem::new(InvType::TX, *h)).collect();
+            let headers: Vec<BlockHeader> = hashes
+                .iter()
+                .map(|h| BlockHeader { version: 2, prev_blockhash: crate::types::BlockHash(*h), merkle_root: crate::types::MerkleNode(*h), time: 1, bits: 2, nonce: 3 })
+                .collect();
+            let slices: Vec<&[u8]> = items.iter().map(Vec::as_slice).collect();
+
+            let inv_wire = List::from_items(&inv).to_vec();
+            let (_, inv_list) = List::<InvItem>::parse(&inv_wire, "inv", 100).unwrap();
+            prop_assert_eq!(by_fold(&inv_list), by_next(&inv_list));
+            prop_assert_eq!(by_fold(&inv_list), inv.clone());
+            prop_assert_eq!(by_fold(&List::from_items(&inv)), inv.clone());
+
+            let headers_wire = List::from_items(&headers).to_vec();
+            let (_, headers_list) =
+                List::<BlockHeader>::parse(&headers_wire, "headers", 100).unwrap();
+            prop_assert_eq!(by_fold(&headers_list), headers.clone());
+
+            let slices_wire = List::from_items(&slices).to_vec();
+            let (_, slices_list) = List::<&[u8]>::parse(&slices_wire, "items", 100).unwrap();
+            prop_assert_eq!(by_fold(&slices_list), by_next(&slices_list));
+            prop_assert_eq!(by_fold(&slices_list), slices.clone());
+
+            // Partly consumed, then folded: the rest, in order.
+            let mut it = inv_list.iter();
+            it.by_ref().take(skip).for_each(drop);
+            let rest = it.fold(Vec::new(), |mut v, x| { v.push(x); v });
+            prop_assert_eq!(&rest[..], &inv[skip.min(inv.len())..]);
+        }
+    }
+}

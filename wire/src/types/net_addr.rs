@@ -460,6 +460,15 @@ impl<'a> Item<'a> for AddrEntry {
     const MIN_LEN: usize = Self::LEN;
 
     #[inline]
+    fn from_valid(chunk: &'a [u8]) -> Option<Self> {
+        let (time, addr) = chunk.split_first_chunk::<4>()?;
+        Some(Self {
+            time: u32::from_le_bytes(*time),
+            addr: NetAddr::from_bytes(addr.first_chunk()?),
+        })
+    }
+
+    #[inline]
     fn parse_item(input: &'a [u8]) -> PResult<'a, Self> {
         Self::parse(input)
     }
