@@ -310,7 +310,34 @@ pub fn check_decode_message(data: &[u8]) -> bool {
     };
     assert_eq!(msg.command(), command);
     assert_eq!(msg.encoded_len(), msg.to_vec().len());
+    match &msg {
+        Message::Inv(m) => check_fold(m.iter()),
+        Message::GetData(m) => check_fold(m.iter()),
+        Message::NotFound(m) => check_fold(m.iter()),
+        Message::Addr(m) => check_fold(m.iter()),
+        Message::AddrV2(m) => check_fold(m.iter()),
+        Message::Headers(m) => check_fold(m.iter()),
+        Message::Block(m) => check_fold(m.txs()),
+        _ => {}
+    }
     true
+}
+
+/// Internal iteration (`fold`, behind `for_each`, `sum`, ...) gives exactly the items that
+/// `next` gives.
+fn check_fold<I: Iterator + Clone>(iter: I)
+where
+    I::Item: PartialEq + core::fmt::Debug,
+{
+    let by_fold = iter.clone().fold(Vec::new(), |mut out, item| {
+        out.push(item);
+        out
+    });
+    let mut by_next = Vec::new();
+    for item in iter {
+        by_next.push(item);
+    }
+    assert_eq!(by_fold, by_next, "fold != next");
 }
 
 /// Counts what a one-pass decode hands over.
