@@ -385,7 +385,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::types::{BlockHeader, InvItem, InvType};
+    use crate::types::{BlockHash, BlockHeader, InvItem, InvType, MerkleNode};
 
     /// The items `next` gives, one call at a time (a `for` loop calls `next`).
     fn by_next<'a, T: Item<'a>>(list: &List<'a, T>) -> Vec<T> {
@@ -418,7 +418,14 @@ mod tests {
                 hashes.iter().map(|h| InvItem::new(InvType::TX, *h)).collect();
             let headers: Vec<BlockHeader> = hashes
                 .iter()
-                .map(|h| BlockHeader { version: 2, prev_blockhash: crate::types::BlockHash(*h), merkle_root: crate::types::MerkleNode(*h), time: 1, bits: 2, nonce: 3 })
+                .map(|h| BlockHeader {
+                    version: 2,
+                    prev_blockhash: BlockHash(*h),
+                    merkle_root: MerkleNode(*h),
+                    time: 1,
+                    bits: 2,
+                    nonce: 3,
+                })
                 .collect();
             let slices: Vec<&[u8]> = items.iter().map(Vec::as_slice).collect();
 
