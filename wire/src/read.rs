@@ -165,10 +165,4 @@ impl<'a> Cursor<'a> {
         self.pos += N;
         Some(*head)
     }
-
-    /// Skips a CompactSize length and that many bytes.
-    #[inline(always)]
-    pub(crate) fn var_bytes(&mut self, limit: u64) -> Option<()> {
-        self.var_slice(limit).map(|_| ())
-    }
 }

@@ -358,10 +358,11 @@ impl<'a> Headers<'a> {
                 return Self::parse(input);
             };
             for entry in raw.chunks_exact(HEADERS_ENTRY_LEN) {
-                match (entry.first_chunk::<BLOCK_HEADER_LEN>(), entry.last()) {
-                    (Some(header), Some(0)) => visit(BlockHeader::from_bytes(header)),
-                    // The parser explains the refusal, with its field and offset.
-                    _ => return Self::parse(input),
+                // The entry rule of the list (a zero transaction count); the parser explains
+                // a refusal, with its field and offset.
+                match BlockHeader::skip_item(entry).and_then(|_| BlockHeader::from_valid(entry)) {
+                    Some(header) => visit(header),
+                    None => return Self::parse(input),
                 }
             }
             let rest = body.get(raw.len()..).unwrap_or_default();

@@ -183,7 +183,7 @@ impl<'a> Item<'a> for &'a [u8] {
     #[inline]
     fn skip_item(input: &[u8]) -> Option<usize> {
         let mut c = Cursor::new(input);
-        c.var_bytes(limits::MAX_SCRIPT_LEN)?;
+        c.var_slice(limits::MAX_SCRIPT_LEN)?;
         Some(c.pos())
     }
 
@@ -242,7 +242,7 @@ impl<'a> Item<'a> for Witness<'a> {
     #[inline]
     fn skip_item(input: &[u8]) -> Option<usize> {
         let mut c = Cursor::new(input);
-        skip_witness(&mut c)?;
+        read_witness(&mut c, |_| {})?;
         Some(c.pos())
     }
 
@@ -649,11 +649,7 @@ pub(crate) fn walk<'a, V: TxVisitor<'a>>(input: &'a [u8], v: &mut V) -> Option<(
         let start = c.pos();
         let mut any = false;
         for k in 0..n_in {
-            let items = c.count(limits::MAX_WITNESS_ITEMS, 1)?;
-            any |= items > 0;
-            for _ in 0..items {
-                v.witness_item(k, c.var_slice(limits::MAX_SCRIPT_LEN)?);
-            }
+            any |= read_witness(&mut c, |item| v.witness_item(k, item))?;
         }
         if !any {
             return None;
@@ -707,12 +703,12 @@ fn read_txout<'a>(c: &mut Cursor<'a>) -> Option<TxOut<'a>> {
     })
 }
 
-/// Skips one witness stack; returns whether it has items.
+/// Reads one witness stack, handing each item to `item`; returns whether it has items.
 #[inline(always)]
-fn skip_witness(c: &mut Cursor<'_>) -> Option<bool> {
+fn read_witness<'a>(c: &mut Cursor<'a>, mut item: impl FnMut(&'a [u8])) -> Option<bool> {
     let items = c.count(limits::MAX_WITNESS_ITEMS, 1)?;
     for _ in 0..items {
-        c.var_bytes(limits::MAX_SCRIPT_LEN)?;
+        item(c.var_slice(limits::MAX_SCRIPT_LEN)?);
     }
     Some(items > 0)
 }
