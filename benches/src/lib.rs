@@ -457,8 +457,11 @@ pub fn decode_and_visit(command: Command, payload: &[u8], ids: bool) -> usize {
             0
         };
     }
-    let msg = Message::decode(command, payload).expect("valid message");
-    visit(&msg) + if ids { hash_ids(&msg) } else { 0 }
+    // Borrowed where it was decoded: moving a `Message` out of the `Result` copies its 144
+    // bytes (a `memcpy` call), a third of the time of decoding a `ping`.
+    let decoded = Message::decode(command, payload);
+    let msg = decoded.as_ref().expect("valid message");
+    visit(msg) + if ids { hash_ids(msg) } else { 0 }
 }
 
 /// Takes every frame out of `buf` (checksums verified by the decoder), decodes and visits
