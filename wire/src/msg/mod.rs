@@ -311,6 +311,46 @@ mod tests {
         }
     }
 
+    /// The messages `encode` writes inline append exactly what their own type writes, after
+    /// bytes already in the buffer, as the out-of-line path does for the others.
+    #[test]
+    fn inline_and_out_of_line_encodings_append() {
+        let cases: [Message<'_>; 11] = [
+            Ping {
+                nonce: 0x0102_0304_0506_0708,
+            }
+            .into(),
+            Pong { nonce: u64::MAX }.into(),
+            Verack.into(),
+            GetAddr.into(),
+            SendHeaders.into(),
+            SendAddrV2.into(),
+            WtxidRelay.into(),
+            Mempool.into(),
+            FilterClear.into(),
+            FeeFilter { feerate: 1_000 }.into(),
+            Message::Unknown {
+                command: Command::new("mystery"),
+                payload: b"abc",
+            },
+        ];
+        for msg in &cases {
+            let mut buf = alloc::vec![0xaa, 0xbb];
+            msg.encode(&mut buf);
+            let own = match msg {
+                Message::Ping(m) => m.to_vec(),
+                Message::Pong(m) => m.to_vec(),
+                Message::FeeFilter(m) => m.to_vec(),
+                Message::Unknown { payload, .. } => payload.to_vec(),
+                _ => alloc::vec::Vec::new(),
+            };
+            assert_eq!(buf[..2], [0xaa, 0xbb], "{msg:?}");
+            assert_eq!(buf[2..], own[..], "{msg:?}");
+            assert_eq!(msg.encoded_len(), own.len(), "{msg:?}");
+        }
+        assert_eq!(cases[0].to_vec(), [8, 7, 6, 5, 4, 3, 2, 1]);
+    }
+
     #[test]
     fn known_commands_are_distinct() {
         for (i, a) in KNOWN_COMMANDS.iter().enumerate() {
