@@ -424,6 +424,21 @@ pub fn check_roundtrip_message(data: &[u8]) -> bool {
         .unwrap_or_else(|e| panic!("{command}: own encoding does not decode: {e}"));
     assert_eq!(again, msg, "{command}: decode(encode(m)) != m");
     assert_eq!(again.to_vec(), encoded, "{command}: encoding not stable");
+    // In steps (how `encode_frame` hashes while it writes): the same bytes, and every step
+    // sees a prefix of them at least as long as the one before.
+    let mut stepped = Vec::new();
+    let mut last = 0;
+    msg.encode_in_steps(&mut stepped, &mut |buf: &mut Vec<u8>| {
+        assert!(buf.len() >= last, "{command}: a step went back");
+        assert_eq!(
+            buf[last..],
+            encoded[last..buf.len()],
+            "{command}: a step saw other bytes"
+        );
+        last = buf.len();
+    });
+    assert_eq!(stepped, encoded, "{command}: encode_in_steps != encode");
+    assert_eq!(last, encoded.len(), "{command}: no step at the end");
     assert!(
         encoded.len() <= max_payload_len(command) as usize,
         "{command}: a valid payload of {} bytes is over MAX_LEN {}",

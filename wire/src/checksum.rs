@@ -16,8 +16,13 @@ impl Checksum {
         if payload.is_empty() {
             return Self::EMPTY;
         }
-        let h = Sha256d::hash(payload);
-        Self([h[0], h[1], h[2], h[3]])
+        Self::from_digest(&Sha256d::hash(payload))
+    }
+
+    /// Returns the checksum in a payload's SHA-256d `digest`: its first 4 bytes.
+    #[must_use]
+    pub fn from_digest(digest: &[u8; 32]) -> Self {
+        Self([digest[0], digest[1], digest[2], digest[3]])
     }
 }
 

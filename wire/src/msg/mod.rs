@@ -129,6 +129,16 @@ macro_rules! messages {
                     _ => self.encode_any(buf),
                 }
             }
+
+            fn encode_in_steps<B: BufMut>(&self, buf: &mut B, step: &mut impl FnMut(&mut B)) {
+                match self {
+                    $(Self::$variant(m) => m.encode_in_steps(buf, step),)*
+                    Self::Unknown { payload, .. } => {
+                        buf.put_slice(payload);
+                        step(buf);
+                    }
+                }
+            }
         }
 
         impl<$lt> Message<$lt> {
@@ -308,6 +318,16 @@ mod tests {
             proptest::prop_assert_eq!(msg.to_vec(), payload.clone());
             proptest::prop_assert_eq!(msg.encoded_len(), payload.len());
             proptest::prop_assert!(payload.len() <= max_payload_len(command) as usize);
+            // In steps: the same bytes, each step seeing a longer prefix of them.
+            let mut stepped = alloc::vec![0xee];
+            let mut seen = alloc::vec::Vec::new();
+            msg.encode_in_steps(&mut stepped, &mut |buf: &mut alloc::vec::Vec<u8>| {
+                seen.push(buf.len() - 1);
+            });
+            proptest::prop_assert_eq!(&stepped[1..], &payload[..]);
+            proptest::prop_assert!(!seen.is_empty());
+            proptest::prop_assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{:?}", seen);
+            proptest::prop_assert_eq!(seen.last().copied(), Some(payload.len()));
         }
     }
 

@@ -289,6 +289,13 @@ impl Encode for Block<'_> {
         self.header.encode(buf);
         self.txs.encode(buf);
     }
+
+    /// Steps after each transaction's parts ([`Encode::encode_in_steps`] of [`Tx`]).
+    #[inline]
+    fn encode_in_steps<B: BufMut>(&self, buf: &mut B, step: &mut impl FnMut(&mut B)) {
+        self.header.encode(buf);
+        self.txs.encode_in_steps(buf, step);
+    }
 }
 
 impl<'a> Payload<'a> for Block<'a> {

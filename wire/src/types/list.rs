@@ -52,6 +52,14 @@ pub trait Item<'a>: Sized + Clone {
     /// Writes the item.
     fn encode_item<B: BufMut>(&self, buf: &mut B);
 
+    /// Writes the item as [`Item::encode_item`] does, then calls `step(buf)`; items made of
+    /// parts (transactions) step between their parts too (see [`Encode::encode_in_steps`]).
+    #[inline]
+    fn encode_item_in_steps<B: BufMut>(&self, buf: &mut B, step: &mut impl FnMut(&mut B)) {
+        self.encode_item(buf);
+        step(buf);
+    }
+
     /// Writes `items` back to back: what a list built from values encodes. Fixed-size
     /// items override it with a faster loop of their own.
     #[inline]
@@ -197,6 +205,21 @@ impl<'a, T: Item<'a>> List<'a, T> {
         }
     }
 
+    /// Writes the items alone like [`List::encode_items`], stepping after each item built
+    /// from values ([`Item::encode_item_in_steps`]) or once after a received list's bytes.
+    #[inline]
+    pub fn encode_items_in_steps<B: BufMut>(&self, buf: &mut B, step: &mut impl FnMut(&mut B)) {
+        match self.repr {
+            Repr::Wire { raw, .. } => {
+                buf.put_slice(raw);
+                step(buf);
+            }
+            Repr::Items(items) => items
+                .iter()
+                .for_each(|item| item.encode_item_in_steps(buf, step)),
+        }
+    }
+
     /// Returns a list of `items`, ready to encode.
     #[must_use]
     pub const fn from_items(items: &'a [T]) -> Self {
@@ -263,6 +286,13 @@ impl<'a, T: Item<'a>> Encode for List<'a, T> {
     fn encode<B: BufMut>(&self, buf: &mut B) {
         put_compact_size(buf, self.len() as u64);
         self.encode_items(buf);
+    }
+
+    /// Steps as [`List::encode_items_in_steps`] does.
+    #[inline]
+    fn encode_in_steps<B: BufMut>(&self, buf: &mut B, step: &mut impl FnMut(&mut B)) {
+        put_compact_size(buf, self.len() as u64);
+        self.encode_items_in_steps(buf, step);
     }
 }
 

@@ -380,15 +380,26 @@ impl<'a> Tx<'a> {
     }
 
     fn encode_with<B: BufMut>(&self, buf: &mut B, witness: bool) {
+        self.encode_with_steps(buf, witness, &mut |_| {});
+    }
+
+    /// Writes the transaction, stepping after each input, output and witness stack.
+    #[inline]
+    fn encode_with_steps<B: BufMut>(
+        &self,
+        buf: &mut B,
+        witness: bool,
+        step: &mut impl FnMut(&mut B),
+    ) {
         buf.put_i32_le(self.version);
         let witness = witness && self.is_segwit();
         if witness {
             buf.put_slice(&[0x00, 0x01]);
         }
-        self.inputs.encode(buf);
-        self.outputs.encode(buf);
+        self.inputs.encode_in_steps(buf, step);
+        self.outputs.encode_in_steps(buf, step);
         if witness {
-            self.witnesses.encode_items(buf);
+            self.witnesses.encode_items_in_steps(buf, step);
         }
         buf.put_u32_le(self.lock_time);
     }
@@ -439,6 +450,19 @@ impl Encode for Tx<'_> {
             None => self.encode_with(buf, true),
         }
     }
+
+    /// A received transaction is one step (its bytes); one built from values steps after
+    /// each input, output and witness stack.
+    #[inline]
+    fn encode_in_steps<B: BufMut>(&self, buf: &mut B, step: &mut impl FnMut(&mut B)) {
+        match self.wire {
+            Some(w) => {
+                buf.put_slice(w.whole);
+                step(buf);
+            }
+            None => self.encode_with_steps(buf, true, step),
+        }
+    }
 }
 
 impl<'a> Item<'a> for Tx<'a> {
@@ -462,6 +486,11 @@ impl<'a> Item<'a> for Tx<'a> {
 
     fn encode_item<B: BufMut>(&self, buf: &mut B) {
         self.encode(buf);
+    }
+
+    #[inline]
+    fn encode_item_in_steps<B: BufMut>(&self, buf: &mut B, step: &mut impl FnMut(&mut B)) {
+        self.encode_in_steps(buf, step);
     }
 }
 
@@ -772,6 +801,60 @@ mod tests {
         // The txid is the hash of the legacy serialization.
         let legacy = Tx::new(2, &inputs, &outputs, &[], 0);
         assert_eq!(legacy.txid(), back.txid());
+    }
+
+    /// A transaction built from values steps after each input, output and witness stack,
+    /// exactly at their ends; a received one steps once, after its bytes; a block steps
+    /// through each of its transactions.
+    #[test]
+    fn encodes_in_steps_at_part_boundaries() {
+        let items: [&[u8]; 2] = [&[1, 2, 3], &[7; 300]];
+        let witnesses = [Witness::from_items(&items), Witness::EMPTY];
+        let input = |vout, script_sig| TxIn {
+            previous_output: OutPoint {
+                txid: Txid([9; 32]),
+                vout,
+            },
+            script_sig,
+            sequence: 0xffff_fffd,
+        };
+        let inputs = [input(0, &[]), input(1, &[0x51; 253])];
+        let outputs = [
+            TxOut {
+                value: 1,
+                script_pubkey: &[0x6a],
+            },
+            TxOut {
+                value: 2,
+                script_pubkey: &[],
+            },
+        ];
+        let tx = Tx::new(2, &inputs, &outputs, &witnesses, 9);
+        let mut steps = Vec::new();
+        let mut buf = Vec::new();
+        tx.encode_in_steps(&mut buf, &mut |b: &mut Vec<u8>| steps.push(b.len()));
+        assert_eq!(buf, tx.to_vec());
+        // version 4, marker and flag 2, count 1; inputs 41 and 36+3+253+4; count 1; outputs
+        // 10 and 9; stacks 1+4+3+300 and 1; lock time 4.
+        let ends = [48, 344, 355, 364, 672, 673];
+        assert_eq!(steps, ends);
+        assert_eq!(buf.len(), 677);
+
+        let received = Tx::decode(&buf).unwrap();
+        let mut steps = Vec::new();
+        let mut again = Vec::new();
+        received.encode_in_steps(&mut again, &mut |b: &mut Vec<u8>| steps.push(b.len()));
+        assert_eq!((again, steps), (buf.clone(), alloc::vec![677]));
+
+        let txs = [tx, received];
+        let block = crate::types::Block::new(crate::types::BlockHeader::from_bytes(&[0; 80]), &txs);
+        let mut steps = Vec::new();
+        let mut raw = Vec::new();
+        block.encode_in_steps(&mut raw, &mut |b: &mut Vec<u8>| steps.push(b.len()));
+        assert_eq!(raw, block.to_vec());
+        let mut want: Vec<usize> = ends.iter().map(|e| 81 + e).collect();
+        want.push(81 + 677 * 2);
+        assert_eq!(steps, want);
     }
 
     #[test]
