@@ -106,9 +106,9 @@ pub trait Encode {
 
     /// Writes the value exactly as [`Encode::encode`] does, calling `step(buf)` at points
     /// along the way: after each input, output and witness stack of a transaction built from
-    /// values, and after each transaction (or the bytes of a received one) of a block. Every
-    /// other value calls it once, at the end. A step sees the bytes written so far and must
-    /// leave them as they are.
+    /// values (in a block too), and after the bytes of a received transaction or of a
+    /// received block's transaction list. Every other value calls it once, at the end. A
+    /// step sees the bytes written so far and must leave them as they are.
     ///
     /// [`encode_frame`] hashes the payload in these steps: SHA-256 is one long chain of
     /// dependent instructions, and the writing that follows each step runs alongside it
