@@ -13,11 +13,10 @@
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
-use crate::checksum::Checksum;
+use crate::checksum::{Checksum, RunningChecksum};
 use crate::error::{FrameError, MessageError};
 use crate::header::{Command, HEADER_LEN, Magic, MessageHeader};
 use crate::msg::{self, Message, Payload};
-use crate::sha256d::Sha256d;
 use crate::{DecodeError, Encode, limits};
 
 /// A message as it crossed the wire: its header and its raw payload.
@@ -105,12 +104,6 @@ impl Framed for Message<'_> {
 /// Payloads up to this size are encoded straight into the output buffer.
 const SMALL_PAYLOAD: usize = 256;
 
-/// Bytes hashed at each step of [`Encode::encode_in_steps`] while a payload is written:
-/// four SHA-256 blocks. On the bundled mainnet blocks one to four blocks per step were within
-/// 1% of each other and eight slower; with finer steps (a simulation) four were clearly best:
-/// fewer pay the hasher's per-call cost more often, more leave less writing to overlap with.
-const HASH_STEP: usize = 256;
-
 /// Appends the frame of `msg` to `buf`: header, payload, with length and checksum filled in.
 pub fn encode_frame<M: Framed + ?Sized>(magic: Magic, msg: &M, buf: &mut BytesMut) {
     let start = buf.len();
@@ -127,23 +120,12 @@ pub fn encode_frame<M: Framed + ?Sized>(magic: Magic, msg: &M, buf: &mut BytesMu
     let checksum = if through_vec {
         let mut vec: alloc::vec::Vec<u8> = core::mem::take(buf).into();
         vec.extend_from_slice(&[0; HEADER_LEN]);
-        // The payload is hashed while it is written, one whole run of `HASH_STEP` bytes at a
-        // step once that many are ready: SHA-256 is a chain of dependent instructions, and
-        // the writing after each step runs alongside it instead of before all of it.
-        let mut hasher = Sha256d::new();
-        let mut hashed = start + HEADER_LEN;
+        // The payload is hashed while it is written (see `RunningChecksum`).
+        let mut running = RunningChecksum::new(start + HEADER_LEN);
         msg.encode_in_steps(&mut vec, &mut |written: &mut alloc::vec::Vec<u8>| {
-            if let Some(run) = written.get(hashed..hashed + HASH_STEP) {
-                hasher.update(run);
-                hashed += HASH_STEP;
-            }
+            running.step(written);
         });
-        let checksum = if vec.len() == start + HEADER_LEN {
-            Checksum::EMPTY
-        } else {
-            hasher.update(&vec[hashed..]);
-            Checksum::from_digest(&hasher.finalize())
-        };
+        let checksum = running.finish(&vec);
         *buf = BytesMut::from(bytes::Bytes::from(vec));
         checksum
     } else {
