@@ -83,6 +83,20 @@ pub const MIN_TXIN_LEN: u64 = 41;
 /// Smallest serialized transaction output: 8-byte value, empty script.
 pub const MIN_TXOUT_LEN: u64 = 9;
 
+/// Most inputs one transaction can have: Bitcoin Core's `CheckTransaction` refuses a
+/// transaction whose size without witness, times `WITNESS_SCALE_FACTOR` (4), is above
+/// `MAX_BLOCK_WEIGHT` ("bad-txns-oversize", `consensus/tx_check.cpp`), so at most 1,000,000
+/// bytes of [`MIN_TXIN_LEN`]-byte inputs: 24,390.
+pub const MAX_TX_INPUTS: u64 = MAX_BLOCK_WEIGHT / (4 * MIN_TXIN_LEN);
+
+/// Most outputs one transaction can have, by the same rule as [`MAX_TX_INPUTS`]: 1,000,000
+/// bytes of [`MIN_TXOUT_LEN`]-byte outputs, 111,111.
+pub const MAX_TX_OUTPUTS: u64 = MAX_BLOCK_WEIGHT / (4 * MIN_TXOUT_LEN);
+
+// One more input or output than the limits would not fit in 1,000,000 bytes.
+const _: () = assert!((MAX_TX_INPUTS + 1) * MIN_TXIN_LEN > MAX_BLOCK_WEIGHT / 4);
+const _: () = assert!((MAX_TX_OUTPUTS + 1) * MIN_TXOUT_LEN > MAX_BLOCK_WEIGHT / 4);
+
 /// Most items in one witness stack that fit in a block (BIP 141: every item costs at least
 /// one weight unit, so `MAX_BLOCK_WEIGHT` bounds them; the remaining-bytes check is tighter).
 pub const MAX_WITNESS_ITEMS: u64 = MAX_BLOCK_WEIGHT;
@@ -99,6 +113,11 @@ pub const MAX_BLOCK_TXS: u64 = MAX_BLOCK_WEIGHT / (4 * MIN_TX_LEN);
 /// Most short transaction ids or indexes in `cmpctblock` and `getblocktxn` (BIP 152: a block
 /// cannot hold more transactions than fit in `MAX_BLOCK_WEIGHT`).
 pub const MAX_COMPACT_TXS: u64 = MAX_BLOCK_TXS;
+
+/// Largest absolute transaction index in `getblocktxn` and in a `cmpctblock`'s prefilled
+/// transactions: Bitcoin Core reads them into `uint16_t` and throws "index overflowed 16
+/// bits" / "indexes overflowed 16 bits" above it (`blockencodings.h`, BIP 152).
+pub const MAX_BIP152_INDEX: u64 = u16::MAX as u64;
 
 /// Most transactions matched in a `merkleblock` (BIP 37: bounded by the block's transactions).
 pub const MAX_MERKLEBLOCK_TXS: u64 = MAX_BLOCK_TXS;

@@ -650,45 +650,50 @@ mod tests {
         assert_eq!(Inv::decode(&raw).unwrap().len(), 50_000);
     }
 
+    /// `inv`, `getdata` and `notfound` share a parser; each is checked on every case.
     #[test]
     fn inv_malformed() {
+        type Decode = fn(&[u8]) -> Result<usize, DecodeError>;
+        let decoders: [(&str, Decode); 3] = [
+            ("inv", |b| Inv::decode(b).map(|m| m.len())),
+            ("getdata", |b| GetData::decode(b).map(|m| m.len())),
+            ("notfound", |b| NotFound::decode(b).map(|m| m.len())),
+        ];
         let field = Some("inventory entries");
-        // Count over the limit: 50,001.
-        let e = Inv::decode(&[0xfd, 0x51, 0xc3]).unwrap_err();
-        let over = DecodeErrorKind::OverLimit {
-            value: 50_001,
-            limit: 50_000,
-        };
-        assert_eq!(err(e), (over, field, 0));
-        // Count over the bytes remaining: two entries claimed, one present.
         let raw = hex(INV);
-        let mut short = raw[..37].to_vec();
-        short[0] = 2;
-        let e = GetData::decode(&short).unwrap_err();
-        let kind = DecodeErrorKind::CountOverRemaining {
-            count: 2,
-            needed: 72,
-            remaining: 36,
-        };
-        assert_eq!(err(e), (kind, field, 0));
-        // Non-minimal count.
-        let mut padded = vec![0xfd, 0x02, 0x00];
-        padded.extend_from_slice(&raw[1..]);
-        let e = NotFound::decode(&padded).unwrap_err();
-        assert_eq!(
-            err(e),
-            (DecodeErrorKind::NonMinimalCompactSize(2), field, 0)
-        );
-        // Truncated: an empty payload, and a count cut short.
-        let e = Inv::decode(&[]).unwrap_err();
-        assert_eq!(err(e), (DecodeErrorKind::Truncated, field, 0));
-        let e = Inv::decode(&[0xfd, 0x01]).unwrap_err();
-        assert_eq!(err(e), (DecodeErrorKind::Truncated, field, 1));
-        // Trailing bytes.
-        let mut long = raw.clone();
-        long.push(0);
-        let e = Inv::decode(&long).unwrap_err();
-        assert_eq!(err(e), (DecodeErrorKind::TrailingBytes(1), None, raw.len()));
+        for (command, decode) in decoders {
+            let fails = |bytes: &[u8]| err(decode(bytes).expect_err(command));
+            assert_eq!(decode(&raw), Ok(2), "{command}");
+            // Count over the limit: 50,001.
+            let over = DecodeErrorKind::OverLimit {
+                value: 50_001,
+                limit: 50_000,
+            };
+            assert_eq!(fails(&[0xfd, 0x51, 0xc3]), (over, field, 0), "{command}");
+            // Count over the bytes remaining: two entries claimed, one present.
+            let mut short = raw[..37].to_vec();
+            short[0] = 2;
+            let kind = DecodeErrorKind::CountOverRemaining {
+                count: 2,
+                needed: 72,
+                remaining: 36,
+            };
+            assert_eq!(fails(&short), (kind, field, 0), "{command}");
+            // Non-minimal count.
+            let mut padded = vec![0xfd, 0x02, 0x00];
+            padded.extend_from_slice(&raw[1..]);
+            let kind = DecodeErrorKind::NonMinimalCompactSize(2);
+            assert_eq!(fails(&padded), (kind, field, 0), "{command}");
+            // Truncated: an empty payload, and a count cut short.
+            let cut = DecodeErrorKind::Truncated;
+            assert_eq!(fails(&[]), (cut, field, 0), "{command}");
+            assert_eq!(fails(&[0xfd, 0x01]), (cut, field, 1), "{command}");
+            // Trailing bytes.
+            let mut long = raw.clone();
+            long.push(0);
+            let kind = DecodeErrorKind::TrailingBytes(1);
+            assert_eq!(fails(&long), (kind, None, raw.len()), "{command}");
+        }
     }
 
     #[test]
@@ -742,49 +747,53 @@ mod tests {
         );
     }
 
+    /// `getblocks` and `getheaders` share a layout; each is checked on every case.
     #[test]
     fn locator_malformed() {
+        type Decode = fn(&[u8]) -> Result<usize, DecodeError>;
+        let decoders: [(&str, Decode); 2] = [
+            ("getblocks", |b| {
+                GetBlocks::decode(b).map(|m| m.locator.len())
+            }),
+            ("getheaders", |b| {
+                GetHeaders::decode(b).map(|m| m.locator.len())
+            }),
+        ];
         let raw = hex(GETBLOCKS);
-        // Truncated version, locator, stop hash.
-        let e = GetHeaders::decode(&raw[..3]).unwrap_err();
-        assert_eq!(err(e), (DecodeErrorKind::Truncated, Some("version"), 0));
-        let e = GetHeaders::decode(&raw[..4]).unwrap_err();
-        assert_eq!(err(e), (DecodeErrorKind::Truncated, Some("locator"), 4));
-        let e = GetHeaders::decode(&raw[..raw.len() - 1]).unwrap_err();
-        assert_eq!(err(e), (DecodeErrorKind::Truncated, Some("stop_hash"), 69));
-        // A count the remaining bytes cannot hold: 3 hashes, 2 + stop hash present,
-        // which fits 3 × 32 bytes, so the stop hash comes up short.
-        let mut three = raw.clone();
-        three[4] = 3;
-        let e = GetBlocks::decode(&three).unwrap_err();
-        assert_eq!(err(e), (DecodeErrorKind::Truncated, Some("stop_hash"), 101));
-        // ... and 4 hashes cannot fit at all.
-        three[4] = 4;
-        let e = GetBlocks::decode(&three).unwrap_err();
-        let kind = DecodeErrorKind::CountOverRemaining {
-            count: 4,
-            needed: 128,
-            remaining: 96,
-        };
-        assert_eq!(err(e), (kind, Some("locator"), 4));
-        // Non-minimal count.
-        let mut padded = raw[..4].to_vec();
-        padded.extend_from_slice(&[0xfd, 0x02, 0x00]);
-        padded.extend_from_slice(&raw[5..]);
-        let e = GetHeaders::decode(&padded).unwrap_err();
-        assert_eq!(
-            err(e),
-            (
-                DecodeErrorKind::NonMinimalCompactSize(2),
-                Some("locator"),
-                4
-            )
-        );
-        // Trailing bytes.
-        let mut long = raw.clone();
-        long.extend_from_slice(&[1, 2]);
-        let e = GetHeaders::decode(&long).unwrap_err();
-        assert_eq!(err(e), (DecodeErrorKind::TrailingBytes(2), None, raw.len()));
+        for (command, decode) in decoders {
+            let fails = |bytes: &[u8]| err(decode(bytes).expect_err(command));
+            assert_eq!(decode(&raw), Ok(2), "{command}");
+            // Truncated version, locator, stop hash.
+            let cut = DecodeErrorKind::Truncated;
+            assert_eq!(fails(&raw[..3]), (cut, Some("version"), 0), "{command}");
+            assert_eq!(fails(&raw[..4]), (cut, Some("locator"), 4), "{command}");
+            let stop = Some("stop_hash");
+            assert_eq!(fails(&raw[..raw.len() - 1]), (cut, stop, 69), "{command}");
+            // A count the remaining bytes can hold: 3 hashes, 2 + stop hash present, which
+            // fits 3 × 32 bytes, so the stop hash comes up short.
+            let mut three = raw.clone();
+            three[4] = 3;
+            assert_eq!(fails(&three), (cut, stop, 101), "{command}");
+            // ... and 4 hashes cannot fit at all.
+            three[4] = 4;
+            let kind = DecodeErrorKind::CountOverRemaining {
+                count: 4,
+                needed: 128,
+                remaining: 96,
+            };
+            assert_eq!(fails(&three), (kind, Some("locator"), 4), "{command}");
+            // Non-minimal count.
+            let mut padded = raw[..4].to_vec();
+            padded.extend_from_slice(&[0xfd, 0x02, 0x00]);
+            padded.extend_from_slice(&raw[5..]);
+            let kind = DecodeErrorKind::NonMinimalCompactSize(2);
+            assert_eq!(fails(&padded), (kind, Some("locator"), 4), "{command}");
+            // Trailing bytes.
+            let mut long = raw.clone();
+            long.extend_from_slice(&[1, 2]);
+            let kind = DecodeErrorKind::TrailingBytes(2);
+            assert_eq!(fails(&long), (kind, None, raw.len()), "{command}");
+        }
     }
 
     #[test]

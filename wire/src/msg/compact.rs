@@ -82,9 +82,6 @@ pub use crate::limits::MAX_CMPCTBLOCK_TXS;
 
 const _: () = assert!(MAX_CMPCTBLOCK_TXS <= limits::MAX_COMPACT_TXS);
 
-/// The largest absolute transaction index (BIP 152 indexes are `uint16_t` in Core).
-const MAX_INDEX: u64 = u16::MAX as u64;
-
 /// The smallest prefilled transaction: a one-byte index and a minimal transaction.
 const MIN_PREFILLED_LEN: usize = 1 + limits::MIN_TX_LEN as usize;
 
@@ -619,7 +616,7 @@ impl<'a> Iterator for PrefilledTxs<'a> {
                     return None;
                 }
                 // Validated when decoded; should it fail, the iterator ends, never panics.
-                let (r, index) = parse_index(rest, self.next, MAX_INDEX, "").ok()?;
+                let (r, index) = parse_index(rest, self.next, limits::MAX_BIP152_INDEX, "").ok()?;
                 let (r, tx) = <Tx<'a> as Payload<'a>>::parse(r).ok()?;
                 *rest = r;
                 *left -= 1;
@@ -750,7 +747,9 @@ impl<'a> Payload<'a> for GetBlockTxn<'a> {
     const COMMAND: Command = Command::new("getblocktxn");
     // Largest valid: all 65,536 indexes, each difference 0 (one byte); larger differences
     // cost more bytes but leave room for fewer indexes.
-    const MAX_LEN: u32 = (32 + compact_size_len(MAX_INDEX + 1) + (MAX_INDEX as usize + 1)) as u32;
+    const MAX_LEN: u32 = (32
+        + compact_size_len(limits::MAX_BIP152_INDEX + 1)
+        + (limits::MAX_BIP152_INDEX as usize + 1)) as u32;
 
     fn parse(input: &'a [u8]) -> PResult<'a, Self> {
         let (i, block_hash) = named("block_hash", BlockHash::parse(input))?;
@@ -759,7 +758,7 @@ impl<'a> Payload<'a> for GetBlockTxn<'a> {
         let mut next = 0u64;
         for _ in 0..n {
             // Core: "differential value overflow" past u16::MAX.
-            let (r, index) = parse_index(rest, next, MAX_INDEX, "indexes")?;
+            let (r, index) = parse_index(rest, next, limits::MAX_BIP152_INDEX, "indexes")?;
             next = index + 1;
             rest = r;
         }
@@ -797,7 +796,7 @@ impl Iterator for TxIndexes<'_> {
                     return None;
                 }
                 // Validated when decoded; should it fail, the iterator ends, never panics.
-                let (r, index) = parse_index(rest, self.next, MAX_INDEX, "").ok()?;
+                let (r, index) = parse_index(rest, self.next, limits::MAX_BIP152_INDEX, "").ok()?;
                 *rest = r;
                 *left -= 1;
                 self.next = index + 1;
@@ -1246,7 +1245,8 @@ mod tests {
             err::<CmpctBlock>(&cmpct_with(&rest)),
             (NonMinimalCompactSize(0), Some("prefilled_txn.index"), 90)
         );
-        // Second prefilled transaction truncated: its lock time is cut.
+        // Second prefilled transaction truncated: its lock time is cut (the error names
+        // the innermost field).
         let mut rest = Vec::from([0u8, 2, 0]);
         rest.extend_from_slice(&coinbase);
         rest.push(0);
@@ -1254,7 +1254,7 @@ mod tests {
         let raw = cmpct_with(&rest);
         assert_eq!(
             err::<CmpctBlock>(&raw),
-            (Truncated, Some("prefilled_txn.tx"), raw.len() - 3)
+            (Truncated, Some("lock_time"), raw.len() - 3)
         );
         // Trailing bytes.
         let mut rest = Vec::from([0u8, 1, 0]);
@@ -1463,14 +1463,18 @@ mod tests {
         assert_eq!(err::<BlockTxn>(&raw[..32]), (Truncated, Some("txs"), 32));
         assert_eq!(
             err::<BlockTxn>(&raw[..raw.len() - 1]),
-            (Truncated, Some("txs"), raw.len() - 4)
+            (Truncated, Some("lock_time"), raw.len() - 4)
         );
         let mut long = raw.clone();
         long.push(0);
         assert_eq!(err::<BlockTxn>(&long), (TrailingBytes(1), None, raw.len()));
         let mut two = raw.clone();
         two[32] = 2;
-        assert_eq!(err::<BlockTxn>(&two).1, Some("txs"));
+        // Two transactions claimed, one present: the second runs short at its version.
+        assert_eq!(
+            err::<BlockTxn>(&two),
+            (Truncated, Some("version"), raw.len())
+        );
         let mut bad = Vec::from(hash.0);
         bad.extend_from_slice(&[0xfe, 0x41, 0x0d, 0x03, 0x00]);
         assert_eq!(

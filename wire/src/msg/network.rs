@@ -1038,12 +1038,15 @@ mod tests {
             Message::decode(Command::new("pong"), &raw),
             Ok(Message::Pong(pong))
         );
-        // A BIP 31-less empty ping, a short nonce, and a long one.
-        fails::<Ping>(&[], DecodeErrorKind::Truncated, Some("nonce"), 0);
-        fails::<Pong>(&raw[..7], DecodeErrorKind::Truncated, Some("nonce"), 0);
+        // A BIP 31-less empty ping or pong, a short nonce, and a long one.
         let mut long = raw.clone();
         long.push(0);
+        fails::<Ping>(&[], DecodeErrorKind::Truncated, Some("nonce"), 0);
+        fails::<Pong>(&[], DecodeErrorKind::Truncated, Some("nonce"), 0);
+        fails::<Ping>(&raw[..7], DecodeErrorKind::Truncated, Some("nonce"), 0);
+        fails::<Pong>(&raw[..7], DecodeErrorKind::Truncated, Some("nonce"), 0);
         fails::<Ping>(&long, DecodeErrorKind::TrailingBytes(1), None, 8);
+        fails::<Pong>(&long, DecodeErrorKind::TrailingBytes(1), None, 8);
     }
 
     /// The developer reference's `feefilter` hexdump: 48,508 sat per 1,000 vbytes.

@@ -130,7 +130,7 @@ impl<'a> Block<'a> {
         visitor: &mut V,
     ) -> Result<Self, crate::DecodeError> {
         crate::decode_all(payload, |input| {
-            let (i, header) = BlockHeader::parse(input)?;
+            let (i, header) = named("header", BlockHeader::parse(input))?;
             let field = "transactions";
             let min = limits::MIN_TX_LEN as usize;
             let (body, n) = count(i, field, limits::MAX_BLOCK_TXS, min)?;
@@ -302,7 +302,7 @@ impl<'a> Payload<'a> for Block<'a> {
     const COMMAND: Command = Command::new("block");
 
     fn parse(input: &'a [u8]) -> PResult<'a, Self> {
-        let (i, header) = BlockHeader::parse(input)?;
+        let (i, header) = named("header", BlockHeader::parse(input))?;
         let (i, txs) = List::parse(i, "transactions", limits::MAX_BLOCK_TXS)?;
         Ok((i, Self { header, txs }))
     }
@@ -413,13 +413,66 @@ mod tests {
         assert_eq!(Block::decode_with(&bad, &mut seen), Block::decode(&bad));
     }
 
+    /// Every malformed case, through `decode` and the one-pass `decode_with` alike:
+    /// (kind, field, offset) of each error.
     #[test]
-    fn transaction_count_over_remaining() {
-        let mut raw = hex(GENESIS_BLOCK);
-        raw[80] = 0x02;
-        let e = Block::decode(&raw).unwrap_err();
-        assert_eq!(e.field, Some("transactions"));
-        assert_eq!(e.kind, crate::DecodeErrorKind::Truncated);
+    fn malformed() {
+        use crate::DecodeErrorKind::*;
+        let raw = hex(GENESIS_BLOCK);
+        let err = |bytes: &[u8]| {
+            let e = Block::decode(bytes).unwrap_err();
+            let mut seen = Recorder::default();
+            assert_eq!(Block::decode_with(bytes, &mut seen), Err(e), "one pass");
+            (e.kind, e.field, e.offset)
+        };
+        let with_count = |count: &[u8]| {
+            let mut b = raw[..80].to_vec();
+            b.extend_from_slice(count);
+            b.extend_from_slice(&raw[81..]);
+            b
+        };
+        // Truncated: in the header, at the count, in the transaction.
+        assert_eq!(err(&raw[..79]), (Truncated, Some("header"), 0));
+        assert_eq!(err(&raw[..80]), (Truncated, Some("transactions"), 80));
+        assert_eq!(
+            err(&raw[..raw.len() - 1]),
+            (Truncated, Some("lock_time"), raw.len() - 4)
+        );
+        // Two transactions claimed, one present: the count fits the bytes (two minimal
+        // transactions), so the second transaction runs short at its version.
+        assert_eq!(
+            err(&with_count(&[2])),
+            (Truncated, Some("version"), raw.len())
+        );
+        // A count the remaining bytes cannot hold: 1,000 transactions of at least 10 bytes
+        // in 204.
+        let kind = CountOverRemaining {
+            count: 1_000,
+            needed: 10_000,
+            remaining: raw.len() - 81,
+        };
+        assert_eq!(
+            err(&with_count(&[0xfd, 0xe8, 0x03])),
+            (kind, Some("transactions"), 80)
+        );
+        // Over MAX_BLOCK_TXS (100,000), refused at the count whatever follows.
+        let over = OverLimit {
+            value: limits::MAX_BLOCK_TXS + 1,
+            limit: limits::MAX_BLOCK_TXS,
+        };
+        let count = (limits::MAX_BLOCK_TXS as u32 + 1).to_le_bytes();
+        let mut claim = Vec::from([0xfe]);
+        claim.extend_from_slice(&count);
+        assert_eq!(err(&with_count(&claim)), (over, Some("transactions"), 80));
+        // A non-minimal count: 1 in three bytes.
+        assert_eq!(
+            err(&with_count(&[0xfd, 0x01, 0x00])),
+            (NonMinimalCompactSize(1), Some("transactions"), 80)
+        );
+        // Trailing bytes after the last transaction.
+        let mut long = raw.clone();
+        long.extend_from_slice(&[0, 0]);
+        assert_eq!(err(&long), (TrailingBytes(2), None, raw.len()));
     }
 }
 

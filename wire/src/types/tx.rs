@@ -30,7 +30,7 @@ use crate::sha256d::Sha256d;
 use crate::types::hash::Txid;
 use crate::types::hash::Wtxid;
 use crate::types::list::{Item, List};
-use crate::varint::{var_bytes, var_bytes_len};
+use crate::varint::{named, var_bytes, var_bytes_len};
 use crate::{Encode, PResult, limits};
 
 /// A reference to an output of an earlier transaction.
@@ -507,13 +507,13 @@ impl<'a> Payload<'a> for Tx<'a> {
 /// [`walk`] applies the same rules in one fast pass and defers to this one to explain a
 /// failure.
 fn parse_reference<'a>(input: &'a [u8]) -> PResult<'a, Tx<'a>> {
-    let (after_version, version) = le_i32(input)?;
+    let (after_version, version) = named("version", le_i32(input))?;
     // BIP 144: a zero where the input count belongs is the segwit marker.
     let segwit = after_version.first() == Some(&0);
     let mut i = after_version;
     if segwit {
         let (rest, _marker) = le_u8(i)?;
-        let (rest, flag) = le_u8(rest)?;
+        let (rest, flag) = named("segwit flag", le_u8(rest))?;
         if flag != 1 {
             // Bitcoin Core: "Unknown transaction optional data".
             let kind = DecodeErrorKind::InvalidValue(u64::from(flag));
@@ -522,8 +522,8 @@ fn parse_reference<'a>(input: &'a [u8]) -> PResult<'a, Tx<'a>> {
         i = rest;
     }
     let base_start = i;
-    let (i, inputs) = List::parse(i, "inputs", MAX_TX_IO)?;
-    let (i, outputs) = List::parse(i, "outputs", MAX_TX_IO)?;
+    let (i, inputs) = List::parse(i, "inputs", limits::MAX_TX_INPUTS)?;
+    let (i, outputs) = List::parse(i, "outputs", limits::MAX_TX_OUTPUTS)?;
     let base = &base_start[..base_start.len() - i.len()];
     let (i, witnesses) = if segwit {
         let (rest, witnesses) = List::<Witness<'a>>::parse_exact(i, inputs.len(), "witnesses")?;
@@ -536,7 +536,7 @@ fn parse_reference<'a>(input: &'a [u8]) -> PResult<'a, Tx<'a>> {
     } else {
         (i, List::from_items(&[]))
     };
-    let (i, lock_time) = le_u32(i)?;
+    let (i, lock_time) = named("lock_time", le_u32(i))?;
     let whole = &input[..input.len() - i.len()];
     let wire = Some(WireSpans { whole, base });
     Ok((
@@ -661,13 +661,13 @@ pub(crate) fn walk<'a, V: TxVisitor<'a>>(input: &'a [u8], v: &mut V) -> Option<(
         }
     }
     let base_start = c.pos();
-    let n_in = c.count(MAX_TX_IO, limits::MIN_TXIN_LEN as usize)?;
+    let n_in = c.count(limits::MAX_TX_INPUTS, limits::MIN_TXIN_LEN as usize)?;
     let start = c.pos();
     for _ in 0..n_in {
         v.input(read_txin(&mut c)?);
     }
     let inputs = List::from_wire(n_in, c.since(start));
-    let n_out = c.count(MAX_TX_IO, limits::MIN_TXOUT_LEN as usize)?;
+    let n_out = c.count(limits::MAX_TX_OUTPUTS, limits::MIN_TXOUT_LEN as usize)?;
     let start = c.pos();
     for _ in 0..n_out {
         v.output(read_txout(&mut c)?);
@@ -706,9 +706,6 @@ pub(crate) fn walk<'a, V: TxVisitor<'a>>(input: &'a [u8], v: &mut V) -> Option<(
 // The readers of the fast walk, also the items' fast skips. Like `walk`, they apply every
 // rule of the parsers above (minimal CompactSize, the same limits, counts against remaining
 // bytes) and return `None` where those would fail.
-
-/// The most inputs or outputs one transaction can have: a block's bytes bound them.
-const MAX_TX_IO: u64 = limits::MAX_BLOCK_TXS * 4;
 
 /// Reads one input.
 #[inline(always)]
@@ -880,28 +877,104 @@ mod tests {
             (e.kind, e.field),
             (DecodeErrorKind::InvalidValue(0), Some("witnesses"))
         );
-        // Truncated and trailing.
+        // Truncated in every part, and trailing.
+        use DecodeErrorKind::*;
         let raw = hex(GENESIS_COINBASE);
+        let err = |bytes: &[u8]| {
+            let e = Tx::decode(bytes).unwrap_err();
+            let mut seen = one_pass_tests::Recorder::default();
+            assert_eq!(Tx::decode_with(bytes, &mut seen), Err(e), "one pass");
+            (e.kind, e.field, e.offset)
+        };
+        assert_eq!(err(&raw[..3]), (Truncated, Some("version"), 0));
+        assert_eq!(err(&raw[..4]), (Truncated, Some("inputs"), 4));
+        assert_eq!(err(&[1, 0, 0, 0, 0]), (Truncated, Some("segwit flag"), 5));
+        // The coinbase script (77 bytes, length at 41) cut: its length is over what remains.
+        let kind = CountOverRemaining {
+            count: 77,
+            needed: 77,
+            remaining: 100 - 42,
+        };
+        assert_eq!(err(&raw[..100]), (kind, Some("script_sig"), 41));
         assert_eq!(
-            Tx::decode(&raw[..raw.len() - 1]).unwrap_err().kind,
-            DecodeErrorKind::Truncated
+            err(&raw[..raw.len() - 1]),
+            (Truncated, Some("lock_time"), raw.len() - 4)
         );
         let mut long = raw.clone();
         long.push(0);
-        assert_eq!(
-            Tx::decode(&long).unwrap_err().kind,
-            DecodeErrorKind::TrailingBytes(1)
-        );
+        assert_eq!(err(&long), (TrailingBytes(1), None, raw.len()));
         // An input count larger than the bytes could hold.
-        let e = Tx::decode(&[1, 0, 0, 0, 0xfd, 0xff, 0x00, 0, 0]).unwrap_err();
-        assert!(
-            matches!(
-                e.kind,
-                DecodeErrorKind::CountOverRemaining { count: 255, .. }
-            ),
-            "{e:?}"
+        let kind = CountOverRemaining {
+            count: 255,
+            needed: 255 * limits::MIN_TXIN_LEN,
+            remaining: 4,
+        };
+        assert_eq!(
+            err(&[1, 0, 0, 0, 0xfd, 0xff, 0x00, 0, 0, 0, 0]),
+            (kind, Some("inputs"), 4)
         );
-        assert_eq!(e.field, Some("inputs"));
+        // Non-minimal CompactSize: the input count, the output count, a script length.
+        let replaced = |at: usize, old_len: usize, new: &[u8]| {
+            let mut b = raw.clone();
+            b.splice(at..at + old_len, new.iter().copied());
+            b
+        };
+        assert_eq!(
+            err(&replaced(4, 1, &[0xfd, 0x01, 0x00])),
+            (NonMinimalCompactSize(1), Some("inputs"), 4)
+        );
+        assert_eq!(
+            err(&replaced(41, 1, &[0xfd, 0x4d, 0x00])),
+            (NonMinimalCompactSize(0x4d), Some("script_sig"), 41)
+        );
+        let outputs_at = 41 + 1 + 0x4d + 4;
+        assert_eq!(
+            err(&replaced(outputs_at, 1, &[0xfe, 0x01, 0x00, 0x00, 0x00])),
+            (NonMinimalCompactSize(1), Some("outputs"), outputs_at)
+        );
+        // Over the limits, refused at the count or length whatever follows.
+        let claim = |n: u64| {
+            let mut b = Vec::new();
+            crate::varint::put_compact_size(&mut b, n);
+            b
+        };
+        let over = |limit: u64| OverLimit {
+            value: limit + 1,
+            limit,
+        };
+        assert_eq!(
+            err(&replaced(4, 1, &claim(limits::MAX_TX_INPUTS + 1))),
+            (over(limits::MAX_TX_INPUTS), Some("inputs"), 4)
+        );
+        assert_eq!(
+            err(&replaced(outputs_at, 1, &claim(limits::MAX_TX_OUTPUTS + 1))),
+            (over(limits::MAX_TX_OUTPUTS), Some("outputs"), outputs_at)
+        );
+        assert_eq!(
+            err(&replaced(41, 1, &claim(limits::MAX_SCRIPT_LEN + 1))),
+            (over(limits::MAX_SCRIPT_LEN), Some("script_sig"), 41)
+        );
+        // A witness stack of more items than MAX_WITNESS_ITEMS: the marker and flag after
+        // the version, the stack count after the outputs.
+        let mut segwit = raw.clone();
+        segwit.splice(4..4, [0, 1]);
+        let stack_at = segwit.len() - 4;
+        segwit.splice(stack_at..stack_at, claim(limits::MAX_WITNESS_ITEMS + 1));
+        assert_eq!(
+            err(&segwit),
+            (
+                over(limits::MAX_WITNESS_ITEMS),
+                Some("witness items"),
+                stack_at
+            )
+        );
+    }
+
+    #[test]
+    fn io_limits_follow_core_oversize_rule() {
+        // 1,000,000 bytes without witness at most; minimal inputs and outputs.
+        assert_eq!(limits::MAX_TX_INPUTS, 24_390);
+        assert_eq!(limits::MAX_TX_OUTPUTS, 111_111);
     }
 }
 
