@@ -329,6 +329,48 @@ mod tests {
             proptest::prop_assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{:?}", seen);
             proptest::prop_assert_eq!(seen.last().copied(), Some(payload.len()));
         }
+
+        /// Cut anywhere, a canonical payload fails with an error that names the field it
+        /// was reading, at an offset within the bytes given (or, where the message ends in
+        /// an optional field, decodes). One byte more is one trailing byte at the payload's
+        /// end, or the optional field of a message that had none: `version`'s `relay`, the
+        /// start of `reject`'s 32-byte hash.
+        #[test]
+        fn every_cut_names_its_field(
+            (command, payload) in strategy::payloads(),
+            cut in proptest::prelude::any::<proptest::sample::Index>(),
+        ) {
+            let cut = cut.index(payload.len().max(1)).min(payload.len().saturating_sub(1));
+            if !payload.is_empty() {
+                match Message::decode(command, &payload[..cut]) {
+                    Ok(msg) => proptest::prop_assert!(
+                        !matches!(msg, Message::Unknown { .. }),
+                        "{command}"
+                    ),
+                    Err(e) => {
+                        let e = e.source;
+                        proptest::prop_assert!(e.field.is_some(), "{command} cut at {cut}: {e}");
+                        proptest::prop_assert!(e.offset <= cut, "{command} cut at {cut}: {e}");
+                    }
+                }
+            }
+            let mut long = payload.clone();
+            long.push(0);
+            match Message::decode(command, &long) {
+                Ok(Message::Version(v)) => proptest::prop_assert_eq!(v.relay, Some(false)),
+                Ok(msg) => proptest::prop_assert!(false, "{command} took a byte more: {msg:?}"),
+                Err(e) => {
+                    let e = e.source;
+                    let got = (e.kind, e.field, e.offset);
+                    let trailing = (crate::DecodeErrorKind::TrailingBytes(1), None, payload.len());
+                    let no_hash = (crate::DecodeErrorKind::Truncated, Some("data"), payload.len());
+                    proptest::prop_assert!(
+                        got == trailing || (command == Command::new("reject") && got == no_hash),
+                        "{command}: {e}"
+                    );
+                }
+            }
+        }
     }
 
     /// The messages `encode` writes inline append exactly what their own type writes, after

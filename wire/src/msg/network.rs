@@ -64,8 +64,10 @@
 //! BIP 61 sets no length limits. The limits are the ones Bitcoin Core applied when it read
 //! `reject` messages (`LIMITED_STRING(strMsg, CMessageHeader::COMMAND_SIZE)` and
 //! `LIMITED_STRING(strReason, MAX_REJECT_MESSAGE_LENGTH)`, `net_processing.cpp` up to 0.19), so
-//! every `reject` Core ever sent decodes. `data` is present exactly when 32 bytes follow the
-//! reason; any other number of bytes is [`TrailingBytes`](DecodeErrorKind::TrailingBytes).
+//! every `reject` Core ever sent decodes. `data` is present exactly when bytes follow the
+//! reason, and is then a 32-byte hash: fewer bytes are a truncated `data`
+//! ([`Truncated`](DecodeErrorKind::Truncated)), more are
+//! [`TrailingBytes`](DecodeErrorKind::TrailingBytes) after it.
 
 use core::fmt;
 
@@ -720,11 +722,11 @@ impl<'a> Payload<'a> for Reject<'a> {
         let (i, ccode) = field("ccode", le_u8, i)?;
         let (i, reason) = var_bytes(i, "reason", limits::MAX_REJECT_MESSAGE_LENGTH)?;
         // BIP 61: `tx` and `block` rejections append the 32-byte hash; nothing else follows.
-        let (i, data) = if i.len() == 32 {
+        let (i, data) = if i.is_empty() {
+            (i, None)
+        } else {
             let (rest, hash) = field("data", hash32, i)?;
             (rest, Some(hash))
-        } else {
-            (i, None)
         };
         Ok((i, Self::new(message, RejectCode(ccode), reason, data)))
     }
@@ -1242,17 +1244,17 @@ mod tests {
             Some("reason"),
             4,
         );
-        // Extra data that is not a 32-byte hash.
+        // Extra data that is not a 32-byte hash: a hash cut short, or bytes after it.
         let base = Reject::new(b"tx", RejectCode::DUST, b"dust", None).to_vec();
         for extra in [1usize, 31, 33, 64] {
             let mut raw = base.clone();
             raw.extend(vec![0xab; extra]);
-            fails::<Reject<'_>>(
-                &raw,
-                DecodeErrorKind::TrailingBytes(extra),
-                None,
-                base.len(),
-            );
+            if extra < 32 {
+                fails::<Reject<'_>>(&raw, DecodeErrorKind::Truncated, Some("data"), base.len());
+            } else {
+                let trailing = DecodeErrorKind::TrailingBytes(extra - 32);
+                fails::<Reject<'_>>(&raw, trailing, None, base.len() + 32);
+            }
         }
         // Truncated before the code, and inside the reason.
         fails::<Reject<'_>>(&base[..3], DecodeErrorKind::Truncated, Some("ccode"), 3);
