@@ -2,8 +2,11 @@
 //!
 //! Every error says what went wrong (a [`DecodeErrorKind`] or [`FrameError`] variant with its
 //! numbers), in which field, and at which byte offset of the payload. [`MessageError`] adds
-//! the command, so a caller can print `malformed \`inv\` message: count 50001 over the limit
-//! 50000 in \`inventory entries\` at byte 0` without knowing the codec's internals.
+//! the command: its `Display` is one level (`malformed \`inv\` message`) and its
+//! [`source`](core::error::Error::source) is the [`DecodeError`], as Rust's error chains
+//! expect, so printing the chain (as `anyhow`'s `{:#}` does, or our CLI) gives
+//! `malformed \`inv\` message: 50001 is over the limit 50000 in \`inventory entries\` at byte
+//! 0` without knowing the codec's internals; [`MessageError::detail`] gives that line too.
 
 use crate::header::{Command, Magic};
 
@@ -157,6 +160,15 @@ pub struct MessageError {
     pub source: DecodeError,
 }
 
+impl MessageError {
+    /// Returns the whole error on one line: the command, then what went wrong, in which
+    /// field and where (`Display` gives the first part, `source()` the rest).
+    #[must_use]
+    pub fn detail(&self) -> alloc::string::String {
+        alloc::format!("{self}: {}", self.source)
+    }
+}
+
 /// A problem with a frame's envelope (the 24-byte header and the checksum).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -190,6 +202,16 @@ pub enum FrameError {
         /// The largest valid payload for this command.
         limit: u32,
     },
+    /// A frame to send whose header gives another length than its payload has.
+    #[error("`{command}` header says {header} payload bytes, the payload has {payload}")]
+    LengthMismatch {
+        /// The frame's command.
+        command: Command,
+        /// The payload length in the header.
+        header: u32,
+        /// The payload's actual length.
+        payload: usize,
+    },
     /// The checksum in the header does not match the payload.
     #[error(
         "`{command}` checksum mismatch: header says {expected:02x?}, payload hashes to {actual:02x?}"
@@ -202,4 +224,64 @@ pub enum FrameError {
         /// The checksum of the received payload.
         actual: [u8; 4],
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    /// Each error's text names what went wrong with its numbers, the field and the offset.
+    #[test]
+    fn display() {
+        let e = DecodeError {
+            kind: DecodeErrorKind::OverLimit {
+                value: 50_001,
+                limit: 50_000,
+            },
+            field: Some("inventory entries"),
+            offset: 0,
+        };
+        assert_eq!(
+            e.to_string(),
+            "50001 is over the limit 50000 in `inventory entries` at byte 0"
+        );
+        let m = MessageError {
+            command: Command::new("inv"),
+            source: e,
+        };
+        assert_eq!(m.to_string(), "malformed `inv` message");
+        let source = core::error::Error::source(&m).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some(e.to_string().as_str()));
+        assert_eq!(
+            m.detail(),
+            "malformed `inv` message: 50001 is over the limit 50000 in `inventory entries` at byte 0"
+        );
+        let cut = DecodeError {
+            kind: DecodeErrorKind::Truncated,
+            field: None,
+            offset: 7,
+        };
+        assert_eq!(cut.to_string(), "payload ends early at byte 7");
+        let f = FrameError::MessageTooLarge {
+            command: Command::new("ping"),
+            len: 9,
+            limit: 8,
+        };
+        assert_eq!(f.to_string(), "`ping` payload length 9 is over its limit 8");
+        let f = FrameError::WrongMagic {
+            expected: Magic([0xfa, 0xbf, 0xb5, 0xda]),
+            actual: Magic([0xf9, 0xbe, 0xb4, 0xd9]),
+        };
+        assert!(f.to_string().starts_with("wrong network magic"), "{f}");
+        let f = FrameError::BadChecksum {
+            command: Command::new("tx"),
+            expected: [1, 2, 3, 4],
+            actual: [5, 6, 7, 8],
+        };
+        assert_eq!(
+            f.to_string(),
+            "`tx` checksum mismatch: header says [01, 02, 03, 04], payload hashes to [05, 06, 07, 08]"
+        );
+    }
 }

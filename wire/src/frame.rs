@@ -243,6 +243,29 @@ impl FrameDecoder {
         Ok(Some(Frame { header, payload }))
     }
 
+    /// Checks a payload length against this decoder's limit and `command`'s (the checks a
+    /// header's length gets, without the magic).
+    ///
+    /// # Errors
+    /// [`FrameError::PayloadTooLarge`] or [`FrameError::MessageTooLarge`].
+    pub fn check_len(&self, command: Command, len: u32) -> Result<(), FrameError> {
+        if len > self.max_payload_len {
+            return Err(FrameError::PayloadTooLarge {
+                len,
+                limit: self.max_payload_len,
+            });
+        }
+        let limit = msg::max_payload_len(command);
+        if len > limit {
+            return Err(FrameError::MessageTooLarge {
+                command,
+                len,
+                limit,
+            });
+        }
+        Ok(())
+    }
+
     /// Checks a header in the protocol's order: size, magic, command, per-message size.
     fn check(&self, raw: &[u8; HEADER_LEN]) -> Result<MessageHeader, FrameError> {
         let len = u32::from_le_bytes([raw[16], raw[17], raw[18], raw[19]]);
@@ -290,6 +313,17 @@ mod codec {
 
     /// A `tokio_util` codec: [`FrameDecoder`] as a `Decoder`, frames and messages as an
     /// `Encoder`, with every protocol limit built in.
+    ///
+    /// Each item the decoder yields is `Ok(frame)`, or `Err(FrameError::BadChecksum { .. })`
+    /// for a frame whose payload did not match its checksum: that frame is consumed and the
+    /// stream goes on (Bitcoin Core drops such a message and keeps the peer). Every other
+    /// [`FrameError`] is an error of the stream itself (after which `FramedRead` ends):
+    /// the bytes can no longer be trusted to be frames.
+    ///
+    /// The encoder writes only frames the decoder on the other side would take: a frame or
+    /// message for another network, a payload over the codec's limit or its command's, or a
+    /// [`Frame`] whose header does not describe its payload is refused, and nothing is
+    /// written.
     #[derive(Debug, Clone)]
     pub struct FrameCodec {
         decoder: FrameDecoder,
@@ -303,19 +337,51 @@ mod codec {
                 decoder: FrameDecoder::new(magic),
             }
         }
+
+        /// Lowers the largest payload accepted and sent (never above
+        /// [`limits::MAX_PROTOCOL_MESSAGE_LENGTH`]), as
+        /// [`FrameDecoder::with_max_payload_len`].
+        #[must_use]
+        pub const fn with_max_payload_len(self, max: u32) -> Self {
+            Self {
+                decoder: self.decoder.with_max_payload_len(max),
+            }
+        }
     }
 
     impl tokio_util::codec::Decoder for FrameCodec {
-        type Item = Frame;
+        type Item = Result<Frame, FrameError>;
         type Error = CodecError;
-        fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, CodecError> {
-            Ok(self.decoder.decode(src)?)
+        fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>, CodecError> {
+            match self.decoder.decode(src) {
+                Ok(frame) => Ok(frame.map(Ok)),
+                Err(bad @ FrameError::BadChecksum { .. }) => Ok(Some(Err(bad))),
+                Err(fatal) => Err(fatal.into()),
+            }
         }
     }
 
     impl tokio_util::codec::Encoder<Frame> for FrameCodec {
         type Error = CodecError;
         fn encode(&mut self, frame: Frame, dst: &mut BytesMut) -> Result<(), CodecError> {
+            let header = &frame.header;
+            if header.magic != self.decoder.magic {
+                return Err(FrameError::WrongMagic {
+                    expected: self.decoder.magic,
+                    actual: header.magic,
+                }
+                .into());
+            }
+            let len = u32::try_from(frame.payload.len()).unwrap_or(u32::MAX);
+            self.decoder.check_len(header.command, len)?;
+            if header.payload_len != len {
+                return Err(FrameError::LengthMismatch {
+                    command: header.command,
+                    header: header.payload_len,
+                    payload: frame.payload.len(),
+                }
+                .into());
+            }
             dst.reserve(frame.encoded_len());
             frame.encode(dst);
             Ok(())
@@ -325,6 +391,8 @@ mod codec {
     impl<M: Framed + ?Sized> tokio_util::codec::Encoder<&M> for FrameCodec {
         type Error = CodecError;
         fn encode(&mut self, msg: &M, dst: &mut BytesMut) -> Result<(), CodecError> {
+            let len = u32::try_from(msg.encoded_len()).unwrap_or(u32::MAX);
+            self.decoder.check_len(msg.command(), len)?;
             encode_frame(self.decoder.magic, msg, dst);
             Ok(())
         }

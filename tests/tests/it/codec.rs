@@ -1,11 +1,14 @@
 //! The `tokio_util` codec over in-memory pipes: messages out, frames in, limits enforced.
 
-use btcwire::frame::{CodecError, FrameCodec};
-use btcwire::msg::{Message, Ping, Pong, Verack};
-use btcwire::{FrameError, Magic, Network};
+use btcwire::frame::{CodecError, Frame, FrameCodec};
+use btcwire::msg::{Inv, Message, Ping, Pong, Verack};
+use btcwire::types::{BlockHash, InvItem};
+use btcwire::{Command, FrameError, Magic, Network};
 use btcwire_tests::raw_frame;
+use bytes::{Bytes, BytesMut};
 use futures::{SinkExt, StreamExt};
 use tokio::io::AsyncWriteExt;
+use tokio_util::codec::{Decoder, Encoder};
 use tokio_util::codec::{FramedRead, FramedWrite};
 
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -28,6 +31,7 @@ async fn messages_cross_a_pipe() {
     loop {
         let frame = tokio::time::timeout(TIMEOUT, rx.next())
             .await
+            .unwrap()
             .unwrap()
             .unwrap()
             .unwrap();
@@ -86,4 +90,138 @@ async fn wrong_magic_is_refused() {
             actual: Magic::MAINNET
         }))
     ));
+}
+
+/// A frame whose checksum fails is handed over as an item and consumed; the frames after it
+/// still arrive. Anything else wrong with the envelope ends the stream.
+#[tokio::test]
+async fn bad_checksum_is_an_item_and_the_stream_goes_on() {
+    let magic = Magic::REGTEST;
+    let (mut client, server) = tokio::io::duplex(1024);
+    let mut rx = FramedRead::new(server, FrameCodec::new(magic));
+    let good = btcwire_tests::frame(magic, "ping", &7u64.to_le_bytes());
+    let mut bad = good.clone();
+    bad[20] ^= 1;
+    let mut bytes = bad.to_vec();
+    bytes.extend_from_slice(&good);
+    bytes.extend_from_slice(&raw_frame(
+        magic,
+        *b"pi\x01g\0\0\0\0\0\0\0\0",
+        0,
+        [0; 4],
+        &[],
+    ));
+    bytes.extend_from_slice(&good);
+    client.write_all(&bytes).await.unwrap();
+    let mut next = async || {
+        tokio::time::timeout(TIMEOUT, rx.next())
+            .await
+            .expect("an item in time")
+    };
+    let first = next().await.unwrap().unwrap();
+    assert!(
+        matches!(first, Err(FrameError::BadChecksum { command, .. }) if command == Command::new("ping")),
+        "{first:?}"
+    );
+    let second = next().await.unwrap().unwrap().unwrap();
+    assert_eq!(second.message().unwrap(), Message::Ping(Ping { nonce: 7 }));
+    // An invalid command is fatal: an error, then the end of the stream.
+    let third = next().await.unwrap();
+    assert!(
+        matches!(third, Err(CodecError::Frame(FrameError::InvalidCommand(_)))),
+        "{third:?}"
+    );
+    assert!(next().await.is_none());
+}
+
+/// A header over its command's own limit is refused from the header alone, and the codec's
+/// lowered limit applies to every command.
+#[test]
+fn per_message_and_lowered_limits() {
+    let mut codec = FrameCodec::new(Magic::MAINNET);
+    let mut src = raw_frame(Magic::MAINNET, *b"ping\0\0\0\0\0\0\0\0", 9, [0; 4], &[]);
+    let e = codec.decode(&mut src).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            CodecError::Frame(FrameError::MessageTooLarge {
+                len: 9,
+                limit: 8,
+                ..
+            })
+        ),
+        "{e:?}"
+    );
+    let mut small = FrameCodec::new(Magic::MAINNET).with_max_payload_len(1_000);
+    let mut src = raw_frame(Magic::MAINNET, *b"block\0\0\0\0\0\0\0", 1_001, [0; 4], &[]);
+    let e = small.decode(&mut src).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            CodecError::Frame(FrameError::PayloadTooLarge {
+                len: 1_001,
+                limit: 1_000
+            })
+        ),
+        "{e:?}"
+    );
+}
+
+/// The encoder writes only what a decoder for its network takes, and nothing otherwise.
+#[test]
+fn encoder_refuses_what_the_other_side_would() {
+    let mut codec = FrameCodec::new(Magic::REGTEST);
+    let mut dst = BytesMut::new();
+    // A frame for another network.
+    let mainnet = Frame::from_message(Magic::MAINNET, &Verack);
+    let e = codec.encode(mainnet.clone(), &mut dst).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            CodecError::Frame(FrameError::WrongMagic {
+                expected: Magic::REGTEST,
+                actual: Magic::MAINNET
+            })
+        ),
+        "{e:?}"
+    );
+    // A frame whose header does not describe its payload.
+    let mut lying = Frame::from_message(Magic::REGTEST, &Ping { nonce: 1 });
+    lying.payload = Bytes::from_static(&[0; 7]);
+    let e = codec.encode(lying, &mut dst).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            CodecError::Frame(FrameError::LengthMismatch {
+                header: 8,
+                payload: 7,
+                ..
+            })
+        ),
+        "{e:?}"
+    );
+    // A message over its command's limit: 50,001 inventory entries.
+    let items = vec![InvItem::block(BlockHash([1; 32])); 50_001];
+    let e = codec
+        .encode(&Inv::from_items(&items), &mut dst)
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            CodecError::Frame(FrameError::MessageTooLarge { len: 1_800_039, .. })
+        ),
+        "{e:?}"
+    );
+    assert!(dst.is_empty(), "nothing written for refused frames");
+    // What it does write decodes on the other side.
+    codec
+        .encode(&Inv::from_items(&items[..50_000]), &mut dst)
+        .unwrap();
+    codec
+        .encode(Frame::from_message(Magic::REGTEST, &Verack), &mut dst)
+        .unwrap();
+    let first = codec.decode(&mut dst).unwrap().unwrap().unwrap();
+    assert_eq!(first.decode_as::<Inv<'_>>().unwrap().len(), 50_000);
+    let second = codec.decode(&mut dst).unwrap().unwrap().unwrap();
+    assert_eq!(second.command(), Command::new("verack"));
 }

@@ -187,6 +187,18 @@ impl<'a, T: Item<'a>> List<'a, T> {
         }
     }
 
+    /// Returns whether the list was decoded from bytes inside `bytes` (rather than built
+    /// from items, or decoded from elsewhere).
+    pub(crate) fn decoded_within(&self, bytes: &[u8]) -> bool {
+        match self.repr {
+            Repr::Wire { raw, .. } => {
+                let (inner, outer) = (raw.as_ptr_range(), bytes.as_ptr_range());
+                outer.start <= inner.start && inner.end <= outer.end
+            }
+            Repr::Items(_) => false,
+        }
+    }
+
     /// Returns the encoded size of the items alone, without the count.
     #[must_use]
     pub fn items_len(&self) -> usize {

@@ -306,10 +306,12 @@ impl<'a> Tx<'a> {
         }
     }
 
-    /// Returns whether the transaction uses the segwit serialization.
+    /// Returns whether the transaction uses the segwit serialization: whether any input
+    /// has a witness item (Bitcoin Core's `HasWitness`). Stacks that are all empty are
+    /// written as a transaction without witness, which is what the decoder requires.
     #[must_use]
-    pub const fn is_segwit(&self) -> bool {
-        !self.witnesses.is_empty()
+    pub fn is_segwit(&self) -> bool {
+        self.witnesses.iter().any(|w| !w.is_empty())
     }
 
     /// Returns whether this is a coinbase: one input spending [`OutPoint::COINBASE`].
@@ -323,17 +325,40 @@ impl<'a> Tx<'a> {
                 .is_some_and(|i| i.previous_output == OutPoint::COINBASE)
     }
 
-    /// Returns the encoding the transaction was decoded from, if it was decoded.
+    /// Returns the encoding the transaction was decoded from, if it was decoded and its
+    /// fields still are the ones decoded (see [`Tx::wire`]).
     #[must_use]
     pub fn raw(&self) -> Option<&'a [u8]> {
-        self.wire.map(|w| w.whole)
+        self.wire().map(|w| w.whole)
+    }
+
+    /// The spans of the bytes the transaction was decoded from, while its fields are still
+    /// the ones read from them: the fields are public, and a transaction whose version,
+    /// lock time or lists were replaced after decoding is written (and hashed) from its
+    /// fields, as one built from values.
+    #[inline]
+    fn wire(&self) -> Option<WireSpans<'a>> {
+        let w = self.wire?;
+        let (head, tail) = (w.whole.first_chunk::<5>()?, w.whole.last_chunk::<4>()?);
+        // A decoded transaction's fifth byte is 0 exactly when it has the segwit marker.
+        let segwit = head[4] == 0;
+        let current = head[..4] == self.version.to_le_bytes()
+            && *tail == self.lock_time.to_le_bytes()
+            && self.inputs.decoded_within(w.base)
+            && self.outputs.decoded_within(w.base)
+            && if segwit {
+                self.witnesses.decoded_within(w.whole)
+            } else {
+                self.witnesses.is_empty()
+            };
+        current.then_some(w)
     }
 
     /// Returns the transaction id: SHA-256d of the serialization without witness.
     #[must_use]
     pub fn txid(&self) -> Txid {
         let mut h = Sha256d::new();
-        match self.wire {
+        match self.wire() {
             Some(w) if self.is_segwit() => {
                 h.update(&self.version.to_le_bytes());
                 h.update(w.base);
@@ -349,7 +374,7 @@ impl<'a> Tx<'a> {
     /// equal to the txid for a transaction without witness.
     #[must_use]
     pub fn wtxid(&self) -> Wtxid {
-        Wtxid(match self.wire {
+        Wtxid(match self.wire() {
             Some(w) => Sha256d::hash(w.whole),
             None => Sha256d::hash(&self.encode_to_vec(true)),
         })
@@ -431,7 +456,7 @@ impl core::fmt::Debug for Tx<'_> {
 
 impl Encode for Tx<'_> {
     fn encoded_len(&self) -> usize {
-        match self.wire {
+        match self.wire() {
             Some(w) => w.whole.len(),
             None => {
                 let witness = if self.is_segwit() {
@@ -445,7 +470,7 @@ impl Encode for Tx<'_> {
     }
 
     fn encode<B: BufMut>(&self, buf: &mut B) {
-        match self.wire {
+        match self.wire() {
             Some(w) => buf.put_slice(w.whole),
             None => self.encode_with(buf, true),
         }
@@ -455,7 +480,7 @@ impl Encode for Tx<'_> {
     /// each input, output and witness stack.
     #[inline]
     fn encode_in_steps<B: BufMut>(&self, buf: &mut B, step: &mut impl FnMut(&mut B)) {
-        match self.wire {
+        match self.wire() {
             Some(w) => {
                 buf.put_slice(w.whole);
                 step(buf);
@@ -798,6 +823,61 @@ mod tests {
         // The txid is the hash of the legacy serialization.
         let legacy = Tx::new(2, &inputs, &outputs, &[], 0);
         assert_eq!(legacy.txid(), back.txid());
+
+        // A decoded transaction whose fields change is written and hashed from its fields.
+        let mut changed = back;
+        changed.lock_time = 99;
+        let want = Tx::new(2, &inputs, &outputs, &witnesses, 99);
+        assert_eq!(changed.raw(), None);
+        assert_eq!(changed.to_vec(), want.to_vec());
+        assert_eq!(changed.encoded_len(), want.encoded_len());
+        assert_eq!(
+            (changed.txid(), changed.wtxid()),
+            (want.txid(), want.wtxid())
+        );
+        let mut stripped = back;
+        stripped.witnesses = List::from_items(&[]);
+        assert_eq!(stripped.to_vec(), legacy.to_vec());
+        assert_eq!(stripped.wtxid().0, legacy.txid().0);
+        let mut other_inputs = back;
+        let elsewhere = raw.clone();
+        let spent = Tx::decode(&elsewhere).unwrap();
+        other_inputs.inputs = spent.inputs;
+        assert_eq!(other_inputs.raw(), None, "inputs decoded from other bytes");
+        assert_eq!(other_inputs.to_vec(), raw);
+        let mut same = back;
+        same.version = 2;
+        assert_eq!(
+            same.raw(),
+            Some(&raw[..]),
+            "an unchanged value keeps the bytes"
+        );
+    }
+
+    /// Witness stacks that are all empty are no witness (Core's `HasWitness`): written
+    /// without marker and flag, so that the decoder takes the transaction back.
+    #[test]
+    fn empty_witness_stacks_are_no_witness() {
+        let inputs = [TxIn {
+            previous_output: OutPoint::COINBASE,
+            script_sig: &[1, 2],
+            sequence: 0,
+        }; 2];
+        let empty = [Witness::EMPTY; 2];
+        let tx = Tx::new(1, &inputs, &[], &empty, 0);
+        let legacy = Tx::new(1, &inputs, &[], &[], 0);
+        assert!(!tx.is_segwit());
+        assert_eq!(tx.to_vec(), legacy.to_vec());
+        assert_eq!(tx.encoded_len(), legacy.encoded_len());
+        assert_eq!(tx.wtxid().0, tx.txid().0);
+        assert_eq!(Tx::decode(&tx.to_vec()).unwrap().to_vec(), tx.to_vec());
+        // One item anywhere makes it segwit.
+        let item: &[u8] = &[7];
+        let items = [item];
+        let one = [Witness::EMPTY, Witness::from_items(&items)];
+        let tx = Tx::new(1, &inputs, &[], &one, 0);
+        assert!(tx.is_segwit());
+        assert_eq!(Tx::decode(&tx.to_vec()).unwrap(), tx);
     }
 
     /// A transaction built from values steps after each input, output and witness stack,
@@ -870,8 +950,10 @@ mod tests {
             script_sig: &[],
             sequence: 0,
         }];
-        let witnesses = [Witness::EMPTY];
-        let raw = Tx::new(1, &inputs, &[], &witnesses, 0).to_vec();
+        let mut raw = Tx::new(1, &inputs, &[], &[], 0).to_vec();
+        raw.splice(4..4, [0, 1]);
+        let lock_time_at = raw.len() - 4;
+        raw.insert(lock_time_at, 0);
         let e = Tx::decode(&raw).unwrap_err();
         assert_eq!(
             (e.kind, e.field),
