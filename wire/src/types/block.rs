@@ -3,7 +3,8 @@
 //! A decoded [`Block`] walks every transaction once to validate it and keeps the borrowed
 //! bytes; [`Block::txs`] walks them again on demand without allocating per transaction.
 //! The block helpers a user needs sit here too: proof of work ([`BlockHeader::check_pow`]),
-//! the merkle root ([`Block::merkle_root`]) and the BIP 141 witness commitment
+//! the merkle root ([`Block::merkle_root`], and with the CVE-2012-2459 mutation flag
+//! [`Block::merkle_root_mutated`]) and the BIP 141 witness commitment
 //! ([`Block::witness_commitment`]), all checked together by [`Block::check`].
 
 use alloc::vec::Vec;
@@ -65,7 +66,7 @@ pub enum BlockError {
     /// The block has no transactions.
     #[error("block has no transactions")]
     NoTransactions,
-    /// The merkle root of the transactions differs from the header's.
+    /// The merkle root of the transactions differs from the header's (Core: "bad-txnmrklroot").
     #[error("merkle root mismatch: header has {header}, transactions give {computed}")]
     MerkleRoot {
         /// The header's merkle root.
@@ -73,6 +74,15 @@ pub enum BlockError {
         /// The root computed from the transactions.
         computed: MerkleNode,
     },
+    /// The merkle tree pairs two equal hashes at some level (Core: "bad-txns-duplicate").
+    ///
+    /// CVE-2012-2459: an odd last node is paired with itself, so repeating the last
+    /// transactions of a level (`[cb, a, b]` as `[cb, a, b, b]`) gives a different, invalid
+    /// block with the same merkle root, header and hash. Bitcoin Core refuses every block
+    /// whose tree hashes two equal siblings (see [`merkle_root_mutated`]), so that such a
+    /// copy cannot get the honest block's hash marked invalid.
+    #[error("duplicate transactions: the merkle tree pairs two equal hashes")]
+    DuplicateTransactions,
     /// The witness commitment does not check out.
     #[error("witness commitment: {0:?}")]
     WitnessCommitment(WitnessCommitment),
@@ -159,9 +169,21 @@ impl<'a> Block<'a> {
     }
 
     /// Returns the merkle root of the transactions' txids (`None` for no transactions).
+    ///
+    /// The root alone does not tell a block from its CVE-2012-2459 copy; see
+    /// [`Block::merkle_root_mutated`].
     #[must_use]
     pub fn merkle_root(&self) -> Option<MerkleNode> {
         merkle_root(self.txs().map(|tx| tx.txid().0)).map(MerkleNode)
+    }
+
+    /// Returns the merkle root of the transactions' txids and whether the tree is mutated
+    /// (two equal sibling hashes, CVE-2012-2459), as Bitcoin Core's `BlockMerkleRoot(block,
+    /// &mutated)`; `None` for no transactions. See [`merkle_root_mutated`].
+    #[must_use]
+    pub fn merkle_root_mutated(&self) -> Option<(MerkleNode, bool)> {
+        let root = merkle_root_mutated(self.txs().map(|tx| tx.txid().0));
+        root.map(|(root, mutated)| (MerkleNode(root), mutated))
     }
 
     /// Returns the block's weight in weight units (BIP 141).
@@ -172,7 +194,14 @@ impl<'a> Block<'a> {
         base * 3 + self.encoded_len()
     }
 
-    /// Checks the BIP 141 witness commitment.
+    /// Checks the BIP 141 witness commitment, as Bitcoin Core's `CheckWitnessMalleation`
+    /// does once segwit is active.
+    ///
+    /// A commitment output, when there is one, is always checked, whether or not any
+    /// transaction has witness data; without one, no transaction (the coinbase included)
+    /// may have witness data. The witness merkle root is not checked for mutation: Core
+    /// passes no `mutated` flag there, since equal wtxids mean equal txids, which the
+    /// txid tree already refuses ([`BlockError::DuplicateTransactions`]).
     #[must_use]
     pub fn witness_commitment(&self) -> WitnessCommitment {
         self.commitment_with(|| self.txs().skip(1).map(|tx| tx.wtxid().0).collect())
@@ -194,6 +223,8 @@ impl<'a> Block<'a> {
                 .flatten()
         });
         let Some(committed): Option<[u8; 32]> = committed.last() else {
+            // Core's "unexpected-witness": no transaction, the coinbase included, may have
+            // witness data (`is_segwit` is Core's `HasWitness`).
             let any_witness = self.txs().any(|tx| tx.is_segwit());
             return if any_witness {
                 WitnessCommitment::Missing
@@ -227,21 +258,31 @@ impl<'a> Block<'a> {
         }
     }
 
-    /// Checks proof of work, the merkle root and the witness commitment; returns the hash.
+    /// Checks proof of work, the merkle root, that the merkle tree is not mutated, and the
+    /// witness commitment; returns the hash.
     ///
     /// # Errors
-    /// [`BlockError`] naming the first check that fails.
+    /// [`BlockError`] naming the first check that fails, in this order: [`BlockError::Pow`],
+    /// [`BlockError::NoTransactions`], [`BlockError::MerkleRoot`],
+    /// [`BlockError::DuplicateTransactions`], then [`BlockError::WitnessCommitment`]. This
+    /// is Core's order, except that Core checks for no transactions ("bad-blk-length")
+    /// after the merkle root.
     pub fn check(&self) -> Result<BlockHash, BlockError> {
         let hash = self.header.check_pow()?;
         let txids: Vec<[u8; 32]> = self.txs().map(|tx| tx.txid().0).collect();
-        let computed = merkle_root(txids.iter().copied())
-            .map(MerkleNode)
-            .ok_or(BlockError::NoTransactions)?;
+        let (computed, mutated) =
+            merkle_root_mutated(txids.iter().copied()).ok_or(BlockError::NoTransactions)?;
+        let computed = MerkleNode(computed);
         if computed != self.header.merkle_root {
             return Err(BlockError::MerkleRoot {
                 header: self.header.merkle_root,
                 computed,
             });
+        }
+        // CVE-2012-2459: Core checks the root first ("bad-txnmrklroot"), then the mutation
+        // ("bad-txns-duplicate").
+        if mutated {
+            return Err(BlockError::DuplicateTransactions);
         }
         // A transaction without witness has wtxid = txid: hash only the segwit ones again.
         let wtxids = || {
@@ -258,17 +299,50 @@ impl<'a> Block<'a> {
 
 /// Returns the merkle root of `leaves` as Bitcoin computes it (an odd node is paired with
 /// itself), or `None` when there are no leaves.
+///
+/// This does not tell a tree from its CVE-2012-2459 copy; see [`merkle_root_mutated`].
 #[must_use]
 pub fn merkle_root(leaves: impl IntoIterator<Item = [u8; 32]>) -> Option<[u8; 32]> {
+    merkle_root_mutated(leaves).map(|(root, _)| root)
+}
+
+/// Returns the merkle root of `leaves` and whether the tree is mutated, or `None` when there
+/// are no leaves, as Bitcoin Core's `ComputeMerkleRoot(hashes, &mutated)`.
+///
+/// The tree is mutated when, at any level, the two nodes of a pair (positions `2k` and
+/// `2k + 1`, both present) are equal. An odd last node paired with itself is the rule and
+/// does not count. Repeating the nodes at the end of a level gives another list with the
+/// same root (CVE-2012-2459), and such a list always pairs two equal nodes somewhere, so
+/// Core refuses a block whose tree is mutated. The flag costs one comparison per pair, on
+/// top of the hashes the root needs anyway.
+///
+/// ```
+/// use btcwire::types::block::merkle_root_mutated;
+///
+/// let (a, b, c) = ([1; 32], [2; 32], [3; 32]);
+/// let (root, mutated) = merkle_root_mutated([a, b, c]).unwrap();
+/// assert!(!mutated);
+/// // c paired with a copy of itself: the same root, but mutated.
+/// assert_eq!(merkle_root_mutated([a, b, c, c]), Some((root, true)));
+/// ```
+#[must_use]
+pub fn merkle_root_mutated(leaves: impl IntoIterator<Item = [u8; 32]>) -> Option<([u8; 32], bool)> {
     let mut level: Vec<[u8; 32]> = leaves.into_iter().collect();
     if level.is_empty() {
         return None;
     }
+    let mut mutated = false;
     while level.len() > 1 {
         let mut next = 0;
         for pair in 0..level.len().div_ceil(2) {
             let left = level[2 * pair];
-            let right = level.get(2 * pair + 1).copied().unwrap_or(left);
+            let right = match level.get(2 * pair + 1) {
+                Some(&right) => {
+                    mutated |= right == left;
+                    right
+                }
+                None => left,
+            };
             let mut h = Sha256d::new();
             h.update(&left);
             h.update(&right);
@@ -277,7 +351,7 @@ pub fn merkle_root(leaves: impl IntoIterator<Item = [u8; 32]>) -> Option<[u8; 32
         }
         level.truncate(next);
     }
-    level.first().copied()
+    level.first().map(|&root| (root, mutated))
 }
 
 impl Encode for Block<'_> {
@@ -312,8 +386,9 @@ impl<'a> Payload<'a> for Block<'a> {
 mod tests {
     use super::*;
     use crate::testutil::hex;
+    use crate::types::hash::Txid;
     use crate::types::tx::one_pass_tests::{Part, Recorder, damage};
-    use crate::types::tx::{OutPoint, TxIn, TxOut};
+    use crate::types::tx::{OutPoint, TxIn, TxOut, Witness};
     use alloc::string::ToString;
 
     const GENESIS_BLOCK: &str = concat!(
@@ -365,6 +440,483 @@ mod tests {
         let forged = Block::new(block.header, &txs);
         assert!(matches!(forged.check(), Err(BlockError::MerkleRoot { .. })));
         assert_eq!(inputs[0].previous_output, OutPoint::COINBASE);
+    }
+
+    /// The coinbase input of the test blocks.
+    static COINBASE_IN: [TxIn<'static>; 1] = [TxIn {
+        previous_output: OutPoint::COINBASE,
+        script_sig: &[1, 1],
+        sequence: u32::MAX,
+    }];
+
+    /// A payment output.
+    static PAY: [TxOut<'static>; 1] = [TxOut {
+        value: 50,
+        script_pubkey: &[0x51],
+    }];
+
+    /// An input spending output 0 of the made-up transaction `[n; 32]`.
+    fn spend(n: u8) -> [TxIn<'static>; 1] {
+        [TxIn {
+            previous_output: OutPoint {
+                txid: Txid([n; 32]),
+                vout: 0,
+            },
+            script_sig: &[],
+            sequence: u32::MAX,
+        }]
+    }
+
+    /// Returns a header committing to `txs` whose proof of work passes: at regtest's target
+    /// (`0x207fffff`) about every other nonce does.
+    fn mined(txs: &[Tx<'_>]) -> BlockHeader {
+        let root = merkle_root(txs.iter().map(|tx| tx.txid().0)).expect("some transactions");
+        mined_with(MerkleNode(root))
+    }
+
+    /// Returns a header with `merkle_root` whose proof of work passes.
+    fn mined_with(merkle_root: MerkleNode) -> BlockHeader {
+        let mut header = BlockHeader {
+            version: 4,
+            prev_blockhash: BlockHash::ZERO,
+            merkle_root,
+            time: 1_700_000_000,
+            bits: 0x207f_ffff,
+            nonce: 0,
+        };
+        while header.check_pow().is_err() {
+            header.nonce += 1;
+        }
+        header
+    }
+
+    /// `[0; 32]`, `[1; 32]`, ...: distinct leaves.
+    fn leaves(n: u8) -> Vec<[u8; 32]> {
+        (0..n).map(|i| [i; 32]).collect()
+    }
+
+    #[test]
+    fn merkle_mutation_pairs_equal_siblings() {
+        let l = leaves(12);
+        let mutated = |leaves: &[[u8; 32]]| merkle_root_mutated(leaves.iter().copied());
+        // CVE-2012-2459 at the leaves: [0, 1, 2] and [0, 1, 2, 2] share a root.
+        let (root, flag) = mutated(&l[..3]).unwrap();
+        assert!(!flag);
+        assert_eq!(mutated(&[l[0], l[1], l[2], l[2]]), Some((root, true)));
+        // One level up: [0..6] has three nodes at level 1, the last paired with itself;
+        // [0..6, 4, 5] has four, the last two equal. No leaves are paired with their like.
+        let (root, flag) = mutated(&l[..6]).unwrap();
+        assert!(!flag);
+        let forged = [l[0], l[1], l[2], l[3], l[4], l[5], l[4], l[5]];
+        assert_eq!(mutated(&forged), Some((root, true)));
+        // Two levels up: [0..12] has six level-1 and three level-2 nodes; repeating the
+        // last four leaves repeats the last two level-1 nodes (not siblings of their
+        // copies) and pairs the last level-2 node with its copy.
+        let (root, flag) = mutated(&l[..12]).unwrap();
+        assert!(!flag);
+        let mut forged = l[..12].to_vec();
+        forged.extend_from_slice(&l[8..12]);
+        assert_eq!(mutated(&forged), Some((root, true)));
+        // Equal leaves that are not siblings are no mutation, as in Core: [0, 1, 1] pairs
+        // (0, 1) and then 1 with itself.
+        assert!(!mutated(&[l[0], l[1], l[1]]).unwrap().1);
+        assert!(!mutated(&[l[0], l[1], l[1], l[2]]).unwrap().1);
+        // Equal subtrees are: [a, b, a, b] pairs (h(a, b), h(a, b)) at level 1.
+        assert!(mutated(&[l[0], l[1], l[0], l[1]]).unwrap().1);
+        // A pair of equal leaves anywhere, not only at the end.
+        assert!(mutated(&[l[0], l[0], l[1], l[2]]).unwrap().1);
+        assert_eq!(mutated(&[]), None);
+    }
+
+    #[test]
+    fn merkle_odd_counts_are_not_mutations() {
+        // Every odd level pairs its last node with itself: the rule, not a mutation.
+        for n in 1..=17 {
+            let l = leaves(n);
+            let (root, flag) = merkle_root_mutated(l.iter().copied()).unwrap();
+            assert!(!flag, "{n} leaves");
+            assert_eq!(merkle_root(l), Some(root));
+        }
+    }
+
+    #[test]
+    fn duplicated_transactions_are_refused() {
+        let (a, b) = (spend(1), spend(2));
+        let cb = Tx::new(1, &COINBASE_IN, &PAY, &[], 0);
+        let (a, b) = (Tx::new(2, &a, &PAY, &[], 0), Tx::new(2, &b, &PAY, &[], 0));
+        let honest = [cb, a, b];
+        let forged = [cb, a, b, b];
+        let header = mined(&honest);
+        let (honest, forged) = (Block::new(header, &honest), Block::new(header, &forged));
+        // Same root, so the same header and hash: only the mutation tells them apart.
+        assert_eq!(honest.merkle_root(), forged.merkle_root());
+        assert_eq!(
+            honest.merkle_root_mutated(),
+            Some((header.merkle_root, false))
+        );
+        assert_eq!(
+            forged.merkle_root_mutated(),
+            Some((header.merkle_root, true))
+        );
+        assert_eq!(honest.check(), Ok(header.block_hash()));
+        assert_eq!(forged.check(), Err(BlockError::DuplicateTransactions));
+        // The same through the wire: decoded transactions hash their own bytes.
+        let raw = forged.to_vec();
+        let decoded = Block::decode(&raw).unwrap();
+        assert_eq!(decoded.check(), Err(BlockError::DuplicateTransactions));
+        // Core checks the root before the mutation: a wrong root is reported as such.
+        let wrong = mined_with(MerkleNode([7; 32]));
+        let forged = [cb, a, b, b];
+        assert_eq!(
+            Block::new(wrong, &forged).check(),
+            Err(BlockError::MerkleRoot {
+                header: MerkleNode([7; 32]),
+                computed: header.merkle_root,
+            })
+        );
+    }
+
+    #[test]
+    fn duplicated_subtrees_are_refused() {
+        let ins: Vec<[TxIn<'static>; 1]> = (1..=5).map(spend).collect();
+        let mut txs = Vec::from([Tx::new(1, &COINBASE_IN, &PAY, &[], 0)]);
+        txs.extend(ins.iter().map(|i| Tx::new(2, i, &PAY, &[], 0)));
+        // Six transactions: three level-1 nodes, the last paired with itself. Repeating
+        // the last two transactions gives four, the last two equal; no two transactions are
+        // siblings of their copy.
+        let header = mined(&txs);
+        assert_eq!(Block::new(header, &txs).check(), Ok(header.block_hash()));
+        let mut forged = txs.clone();
+        forged.extend_from_slice(&txs[4..6]);
+        let forged = Block::new(header, &forged);
+        assert_eq!(forged.txs.len(), 8);
+        assert_eq!(
+            forged.merkle_root_mutated(),
+            Some((header.merkle_root, true))
+        );
+        assert_eq!(forged.check(), Err(BlockError::DuplicateTransactions));
+    }
+
+    #[test]
+    fn odd_transaction_counts_pass() {
+        let ins: Vec<[TxIn<'static>; 1]> = (1..=6).map(spend).collect();
+        let mut txs = Vec::from([Tx::new(1, &COINBASE_IN, &PAY, &[], 0)]);
+        txs.extend(ins.iter().map(|i| Tx::new(2, i, &PAY, &[], 0)));
+        for n in [1, 3, 5, 7] {
+            let header = mined(&txs[..n]);
+            let block = Block::new(header, &txs[..n]);
+            assert_eq!(block.check(), Ok(header.block_hash()), "{n} transactions");
+        }
+    }
+
+    /// The witness reserved value of the test blocks.
+    const RESERVED: [u8; 32] = [0x5a; 32];
+
+    /// A commitment output's script: the prefix, then `commitment`, then `extra`.
+    fn commitment_script(commitment: [u8; 32], extra: &[u8]) -> Vec<u8> {
+        let mut script = Vec::from(WITNESS_COMMITMENT_PREFIX);
+        script.extend_from_slice(&commitment);
+        script.extend_from_slice(extra);
+        script
+    }
+
+    /// The witness commitment of a block of `txs` after a coinbase paying to `scripts`
+    /// whose input has the witness stacks `coinbase_witness` (none, or one).
+    fn commitment(
+        scripts: &[&[u8]],
+        coinbase_witness: &[Witness<'_>],
+        txs: &[Tx<'_>],
+    ) -> WitnessCommitment {
+        let outputs: Vec<TxOut<'_>> = scripts
+            .iter()
+            .map(|script| TxOut {
+                value: 0,
+                script_pubkey: script,
+            })
+            .collect();
+        let mut all = Vec::from([Tx::new(1, &COINBASE_IN, &outputs, coinbase_witness, 0)]);
+        all.extend_from_slice(txs);
+        let header = mined(&all);
+        let block = Block::new(header, &all);
+        let state = block.witness_commitment();
+        // `check` reads the same state (with wtxids that reuse the txids) and, from the
+        // bytes, the same again (with the decoded transactions' own hashing).
+        let raw = block.to_vec();
+        let decoded = Block::decode(&raw).unwrap();
+        assert_eq!(decoded.witness_commitment(), state);
+        for checked in [block.check(), decoded.check()] {
+            match state {
+                WitnessCommitment::NotRequired | WitnessCommitment::Valid => {
+                    assert_eq!(checked, Ok(header.block_hash()));
+                }
+                other => assert_eq!(checked, Err(BlockError::WitnessCommitment(other))),
+            }
+        }
+        state
+    }
+
+    /// The commitment the block's witness root and `reserved` give, read off the
+    /// `Mismatch` against a zero commitment: the coinbase's outputs do not enter the
+    /// witness root, which counts the coinbase's wtxid as zero.
+    fn computed(reserved: &[u8], txs: &[Tx<'_>]) -> [u8; 32] {
+        let script = commitment_script([0; 32], &[]);
+        let stack = [reserved];
+        match commitment(&[&script], &[Witness::from_items(&stack)], txs) {
+            WitnessCommitment::Mismatch { computed, .. } => computed,
+            other => panic!("expected a mismatch, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn witness_commitment_valid_and_mismatch() {
+        let input = spend(1);
+        let item: &[u8] = &[7; 20];
+        let stack = [Witness::from_items(core::slice::from_ref(&item))];
+        let segwit = [Tx::new(2, &input, &PAY, &stack, 0)];
+        let right = computed(&RESERVED, &segwit);
+        // Once by hand: SHA-256d(root || reserved), the root over [0, wtxid].
+        let mut root = Sha256d::new();
+        root.update(&[0; 32]);
+        root.update(&segwit[0].wtxid().0);
+        let mut h = Sha256d::new();
+        h.update(&root.finalize());
+        h.update(&RESERVED);
+        assert_eq!(right, h.finalize());
+
+        let reserved: &[u8] = &RESERVED;
+        let cb_witness = [Witness::from_items(core::slice::from_ref(&reserved))];
+        let valid = commitment_script(right, &[]);
+        assert_eq!(
+            commitment(&[&valid], &cb_witness, &segwit),
+            WitnessCommitment::Valid
+        );
+        // Longer than 38 bytes is still a commitment (BIP 141: "at least 38 bytes").
+        let long = commitment_script(right, &[0x01, 0x02]);
+        assert_eq!(
+            commitment(&[&[0x51], &long], &cb_witness, &segwit),
+            WitnessCommitment::Valid
+        );
+        // One committed byte flipped.
+        let mut wrong = right;
+        wrong[31] ^= 1;
+        let flipped = commitment_script(wrong, &[]);
+        assert_eq!(
+            commitment(&[&flipped], &cb_witness, &segwit),
+            WitnessCommitment::Mismatch {
+                committed: wrong,
+                computed: right
+            }
+        );
+        // Another reserved value: the same commitment no longer matches.
+        let other: &[u8] = &[0xa5; 32];
+        let other_witness = [Witness::from_items(core::slice::from_ref(&other))];
+        assert_eq!(
+            commitment(&[&valid], &other_witness, &segwit),
+            WitnessCommitment::Mismatch {
+                committed: right,
+                computed: computed(other, &segwit),
+            }
+        );
+        // Another witness in the transaction: its wtxid changes, its txid does not.
+        let item2: &[u8] = &[8; 20];
+        let stack2 = [Witness::from_items(core::slice::from_ref(&item2))];
+        let segwit2 = [Tx::new(2, &input, &PAY, &stack2, 0)];
+        assert_eq!(segwit2[0].txid(), segwit[0].txid());
+        assert!(matches!(
+            commitment(&[&valid], &cb_witness, &segwit2),
+            WitnessCommitment::Mismatch { committed, .. } if committed == right
+        ));
+    }
+
+    #[test]
+    fn witness_commitment_last_output_counts() {
+        let input = spend(1);
+        let item: &[u8] = &[7; 20];
+        let stack = [Witness::from_items(core::slice::from_ref(&item))];
+        let segwit = [Tx::new(2, &input, &PAY, &stack, 0)];
+        let reserved: &[u8] = &RESERVED;
+        let cb_witness = [Witness::from_items(core::slice::from_ref(&reserved))];
+        let right = computed(&RESERVED, &segwit);
+        let (valid, bogus) = (
+            commitment_script(right, &[]),
+            commitment_script([9; 32], &[]),
+        );
+        // Core's `GetWitnessCommitmentIndex`: the last matching output wins.
+        assert_eq!(
+            commitment(&[&valid, &bogus], &cb_witness, &segwit),
+            WitnessCommitment::Mismatch {
+                committed: [9; 32],
+                computed: right
+            }
+        );
+        assert_eq!(
+            commitment(&[&bogus, &valid], &cb_witness, &segwit),
+            WitnessCommitment::Valid
+        );
+        // A 37-byte script with the prefix is no commitment, so it is not the last one...
+        let short = &bogus[..37];
+        assert_eq!(
+            commitment(&[&valid, short], &cb_witness, &segwit),
+            WitnessCommitment::Valid
+        );
+        // ...and alone it commits to nothing: witness data is then unexpected, the
+        // coinbase's reserved value included.
+        assert_eq!(
+            commitment(&[short], &cb_witness, &segwit),
+            WitnessCommitment::Missing
+        );
+        assert_eq!(
+            commitment(&[short], &cb_witness, &[]),
+            WitnessCommitment::Missing
+        );
+        assert_eq!(
+            commitment(&[short], &[], &[]),
+            WitnessCommitment::NotRequired
+        );
+        // Nor is a script of 38 bytes or more with another prefix (OP_RETURN, push 36,
+        // but not `aa21a9ed`).
+        let mut other = valid.clone();
+        other[5] ^= 1;
+        assert_eq!(
+            commitment(&[&other], &[], &segwit),
+            WitnessCommitment::Missing
+        );
+    }
+
+    #[test]
+    fn witness_commitment_missing() {
+        let input = spend(1);
+        let item: &[u8] = &[7; 20];
+        let stack = [Witness::from_items(core::slice::from_ref(&item))];
+        let segwit = [Tx::new(2, &input, &PAY, &stack, 0)];
+        let plain = [Tx::new(2, &input, &PAY, &[], 0)];
+        assert_eq!(
+            commitment(&[&[0x51]], &[], &segwit),
+            WitnessCommitment::Missing
+        );
+        assert_eq!(commitment(&[], &[], &segwit), WitnessCommitment::Missing);
+        assert_eq!(
+            commitment(&[&[0x51]], &[], &plain),
+            WitnessCommitment::NotRequired
+        );
+        assert_eq!(commitment(&[], &[], &[]), WitnessCommitment::NotRequired);
+    }
+
+    #[test]
+    fn witness_commitment_bad_reserved_value() {
+        let input = spend(1);
+        let item: &[u8] = &[7; 20];
+        let stack = [Witness::from_items(core::slice::from_ref(&item))];
+        let segwit = [Tx::new(2, &input, &PAY, &stack, 0)];
+        let script = commitment_script(computed(&RESERVED, &segwit), &[]);
+        let bad = |items: &[&[u8]], txs: &[Tx<'_>]| {
+            let stacks = [Witness::from_items(items)];
+            commitment(&[&script], &stacks, txs)
+        };
+        let (short, long): (&[u8], &[u8]) = (&[0x5a; 31], &[0x5a; 33]);
+        for txs in [&segwit[..], &[]] {
+            assert_eq!(
+                bad(&[short], txs),
+                WitnessCommitment::BadReservedValue,
+                "31 bytes"
+            );
+            assert_eq!(
+                bad(&[long], txs),
+                WitnessCommitment::BadReservedValue,
+                "33 bytes"
+            );
+            assert_eq!(
+                bad(&[&RESERVED, &RESERVED], txs),
+                WitnessCommitment::BadReservedValue,
+                "two items"
+            );
+            // No coinbase witness at all.
+            assert_eq!(
+                commitment(&[&script], &[], txs),
+                WitnessCommitment::BadReservedValue
+            );
+        }
+        // An empty stack, only buildable from values (the decoder refuses a segwit
+        // transaction whose stacks are all empty).
+        let outputs = [TxOut {
+            value: 0,
+            script_pubkey: &script,
+        }];
+        let empty = [Witness::EMPTY];
+        let txs = [Tx::new(1, &COINBASE_IN, &outputs, &empty, 0), segwit[0]];
+        assert_eq!(
+            Block::new(mined(&txs), &txs).witness_commitment(),
+            WitnessCommitment::BadReservedValue
+        );
+    }
+
+    /// Core checks a commitment whenever there is one (segwit active), not only when some
+    /// transaction has witness data.
+    #[test]
+    fn witness_commitment_without_witness_transactions() {
+        let input = spend(1);
+        let plain = [Tx::new(2, &input, &PAY, &[], 0)];
+        let reserved: &[u8] = &RESERVED;
+        let cb_witness = [Witness::from_items(core::slice::from_ref(&reserved))];
+        // Without witness transactions the witness root is the txid root with the
+        // coinbase's txid zeroed.
+        let mut root = Sha256d::new();
+        root.update(&[0; 32]);
+        root.update(&plain[0].txid().0);
+        let mut h = Sha256d::new();
+        h.update(&root.finalize());
+        h.update(&RESERVED);
+        assert_eq!(computed(&RESERVED, &plain), h.finalize());
+        for txs in [&plain[..], &[]] {
+            let right = computed(&RESERVED, txs);
+            let valid = commitment_script(right, &[]);
+            assert_eq!(
+                commitment(&[&valid], &cb_witness, txs),
+                WitnessCommitment::Valid
+            );
+            let bogus = commitment_script([9; 32], &[]);
+            assert_eq!(
+                commitment(&[&bogus], &cb_witness, txs),
+                WitnessCommitment::Mismatch {
+                    committed: [9; 32],
+                    computed: right
+                }
+            );
+            // No reserved value: Core's "bad-witness-nonce-size", not "nothing to check".
+            assert_eq!(
+                commitment(&[&valid], &[], txs),
+                WitnessCommitment::BadReservedValue
+            );
+        }
+    }
+
+    /// Repeating witness transactions keeps the witness commitment valid (Core does not
+    /// check the witness tree for mutation): only the txid tree's mutation refuses it.
+    #[test]
+    fn duplicated_witness_transactions_keep_the_commitment() {
+        let (a, b) = (spend(1), spend(2));
+        let item: &[u8] = &[7; 20];
+        let stack = [Witness::from_items(core::slice::from_ref(&item))];
+        let (a, b) = (
+            Tx::new(2, &a, &PAY, &stack, 0),
+            Tx::new(2, &b, &PAY, &stack, 0),
+        );
+        let right = computed(&RESERVED, &[a, b]);
+        let script = commitment_script(right, &[]);
+        let outputs = [TxOut {
+            value: 0,
+            script_pubkey: &script,
+        }];
+        let reserved: &[u8] = &RESERVED;
+        let cb_witness = [Witness::from_items(core::slice::from_ref(&reserved))];
+        let cb = Tx::new(1, &COINBASE_IN, &outputs, &cb_witness, 0);
+        let honest = [cb, a, b];
+        let header = mined(&honest);
+        assert_eq!(Block::new(header, &honest).check(), Ok(header.block_hash()));
+        let forged = [cb, a, b, b];
+        let forged = Block::new(header, &forged);
+        assert_eq!(forged.witness_commitment(), WitnessCommitment::Valid);
+        assert_eq!(forged.check(), Err(BlockError::DuplicateTransactions));
     }
 
     proptest::proptest! {

@@ -326,7 +326,9 @@ impl<'a> Tx<'a> {
     }
 
     /// Returns the encoding the transaction was decoded from, if it was decoded and its
-    /// fields still are the ones decoded (see [`Tx::wire`]).
+    /// fields (which are public) still are the ones read from it: a transaction whose
+    /// version, lock time or lists were replaced after decoding is written and hashed from
+    /// its fields, as one built from values.
     #[must_use]
     pub fn raw(&self) -> Option<&'a [u8]> {
         self.wire().map(|w| w.whole)
