@@ -122,6 +122,63 @@ impl Network {
     pub fn from_magic(magic: Magic) -> Option<Self> {
         Self::ALL.into_iter().find(|n| n.magic() == magic)
     }
+
+    /// Returns the network's proof-of-work limit, the easiest target a header may claim, as
+    /// 32 little-endian bytes (the byte order of
+    /// [`BlockHeader::target`](crate::types::BlockHeader::target)).
+    ///
+    /// The values are Bitcoin Core's `consensus.powLimit` (`kernel/chainparams.cpp`), which
+    /// `CheckProofOfWork` (`pow.cpp`, `DeriveTarget`) compares every header's target with;
+    /// written as Core writes them, most significant digit first:
+    ///
+    /// - mainnet, testnet3 and testnet4:
+    ///   `00000000ffffffffffffffffffffffffffffffffffffffffffffffffffffffff`
+    /// - the default signet:
+    ///   `00000377ae000000000000000000000000000000000000000000000000000000`
+    /// - regtest:
+    ///   `7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff`
+    ///
+    /// A custom signet (`-signetchallenge`) keeps the default signet's limit in Core.
+    #[must_use]
+    pub const fn pow_limit(self) -> [u8; 32] {
+        match self {
+            Self::Mainnet | Self::Testnet3 | Self::Testnet4 => POW_LIMIT_MAINNET,
+            Self::Signet => POW_LIMIT_SIGNET,
+            Self::Regtest => POW_LIMIT_REGTEST,
+        }
+    }
+}
+
+/// Core's `powLimit` of mainnet, testnet3 and testnet4, little-endian.
+const POW_LIMIT_MAINNET: [u8; 32] =
+    le_from_be_hex("00000000ffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
+/// Core's `powLimit` of the default signet, little-endian.
+const POW_LIMIT_SIGNET: [u8; 32] =
+    le_from_be_hex("00000377ae000000000000000000000000000000000000000000000000000000");
+/// Core's `powLimit` of regtest, little-endian.
+const POW_LIMIT_REGTEST: [u8; 32] =
+    le_from_be_hex("7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
+
+/// Reads 64 hex digits written most significant first, as Core's `uint256{"..."}` spells a
+/// number, into 32 little-endian bytes. Only used for constants, so a bad digit or length
+/// fails the build.
+const fn le_from_be_hex(hex: &str) -> [u8; 32] {
+    const fn digit(c: u8) -> u8 {
+        match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => panic!("a lowercase hex digit"),
+        }
+    }
+    let hex = hex.as_bytes();
+    assert!(hex.len() == 64, "64 hex digits");
+    let mut out = [0u8; 32];
+    let mut i = 0;
+    while i < 32 {
+        out[31 - i] = (digit(hex[2 * i]) << 4) | digit(hex[2 * i + 1]);
+        i += 1;
+    }
+    out
 }
 
 impl fmt::Display for Network {
@@ -313,6 +370,7 @@ impl MessageHeader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
 
     #[test]
     fn verack_header_vector() {
@@ -388,5 +446,47 @@ mod tests {
         }
         assert_eq!(Network::default(), Network::Signet);
         assert_eq!(Network::Testnet4.magic(), Magic([0x1c, 0x16, 0x3f, 0x28]));
+    }
+
+    #[test]
+    fn magic_bytes_are_cores() {
+        // Bitcoin Core `kernel/chainparams.cpp` `pchMessageStart`; for signet the first 4
+        // bytes of SHA-256d of the default challenge (BIP 325).
+        let cases = [
+            (Network::Mainnet, [0xf9, 0xbe, 0xb4, 0xd9], "f9beb4d9"),
+            (Network::Testnet3, [0x0b, 0x11, 0x09, 0x07], "0b110907"),
+            (Network::Testnet4, [0x1c, 0x16, 0x3f, 0x28], "1c163f28"),
+            (Network::Signet, [0x0a, 0x03, 0xcf, 0x40], "0a03cf40"),
+            (Network::Regtest, [0xfa, 0xbf, 0xb5, 0xda], "fabfb5da"),
+        ];
+        assert_eq!(cases.len(), Network::ALL.len(), "every network is pinned");
+        for (network, bytes, hex) in cases {
+            assert_eq!(network.magic().0, bytes, "{network}");
+            assert_eq!(network.magic().to_string(), hex, "{network}");
+            // The first 4 bytes on the wire, in this order.
+            let header = MessageHeader {
+                magic: network.magic(),
+                command: Command::new("verack"),
+                payload_len: 0,
+                checksum: Checksum::EMPTY,
+            };
+            assert_eq!(header.to_bytes()[..4], bytes, "{network}");
+        }
+    }
+
+    #[test]
+    fn pow_limits_are_cores() {
+        // Bitcoin Core `kernel/chainparams.cpp` `consensus.powLimit`, as little-endian bytes.
+        let mut main = [0xff; 32];
+        main[28..].fill(0);
+        let mut signet = [0; 32];
+        signet[27..30].copy_from_slice(&[0xae, 0x77, 0x03]);
+        let mut regtest = [0xff; 32];
+        regtest[31] = 0x7f;
+        assert_eq!(Network::Mainnet.pow_limit(), main);
+        assert_eq!(Network::Testnet3.pow_limit(), main);
+        assert_eq!(Network::Testnet4.pow_limit(), main);
+        assert_eq!(Network::Signet.pow_limit(), signet);
+        assert_eq!(Network::Regtest.pow_limit(), regtest);
     }
 }

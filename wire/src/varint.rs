@@ -148,6 +148,7 @@ pub const fn var_bytes_len(len: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::read::Cursor;
     use alloc::vec::Vec;
     use proptest::prelude::*;
 
@@ -194,6 +195,115 @@ mod tests {
                 "{bytes:02x?}: {err:?}"
             );
         }
+    }
+
+    /// Values on either side of each CompactSize form and of `MAX_SIZE`.
+    const BOUNDARIES: [u64; 10] = [
+        0xfc,
+        0xfd,
+        0xffff,
+        0x1_0000,
+        limits::MAX_SIZE - 1,
+        limits::MAX_SIZE,
+        limits::MAX_SIZE + 1,
+        0xffff_ffff,
+        0x1_0000_0000,
+        u64::MAX,
+    ];
+
+    /// Writes `n` in the form of `tag_form` (0: one byte, 1: `0xfd`, 2: `0xfe`, 3: `0xff`)
+    /// or in its minimal form when that is longer: non-minimal when `tag_form` is longer.
+    fn encode_in_form(n: u64, tag_form: usize) -> Vec<u8> {
+        let minimal = match compact_size_len(n) {
+            1 => 0,
+            3 => 1,
+            5 => 2,
+            _ => 3,
+        };
+        match tag_form.max(minimal) {
+            0 => enc(n),
+            1 => [&[0xfd][..], &(n as u16).to_le_bytes()].concat(),
+            2 => [&[0xfe][..], &(n as u32).to_le_bytes()].concat(),
+            _ => [&[0xff][..], &n.to_le_bytes()].concat(),
+        }
+    }
+
+    /// Returns the kind of the failure `result` carries.
+    fn failure<T: core::fmt::Debug>(result: PResult<'_, T>) -> DecodeErrorKind {
+        match result {
+            Err(nom::Err::Failure(e)) => e.kind,
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn non_minimal_at_every_boundary() {
+        // The largest value of each shorter form, written one form too long: Core's
+        // "non-canonical ReadCompactSize()". (The smallest value of each longer form is
+        // minimal: see `vectors`.)
+        let cases: &[(&[u8], u64)] = &[
+            (&[0xfd, 0xfc, 0x00], 0xfc),
+            (&[0xfe, 0xff, 0xff, 0x00, 0x00], 0xffff),
+            (&[0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0], 0xffff_ffff),
+        ];
+        for &(bytes, value) in cases {
+            assert_eq!(
+                failure(compact_size(bytes)),
+                DecodeErrorKind::NonMinimalCompactSize(value),
+                "{bytes:02x?}"
+            );
+            assert_eq!(
+                failure(count(bytes, "items", u64::MAX, 0)),
+                DecodeErrorKind::NonMinimalCompactSize(value),
+                "{bytes:02x?}"
+            );
+            assert_eq!(Cursor::new(bytes).count(u64::MAX, 0), None, "{bytes:02x?}");
+        }
+    }
+
+    #[test]
+    fn count_at_max_size() {
+        let max = limits::MAX_SIZE;
+        assert_eq!(max, 0x0200_0000);
+        // Exactly MAX_SIZE items of no minimum length: nothing more is needed.
+        let at_max = [0xfe, 0x00, 0x00, 0x00, 0x02];
+        assert_eq!(
+            count(&at_max, "items", u64::MAX, 0),
+            Ok((&[][..], 0x0200_0000))
+        );
+        let mut cursor = Cursor::new(&at_max);
+        assert_eq!(cursor.count(u64::MAX, 0), Some(0x0200_0000));
+        assert_eq!(cursor.pos(), 5);
+        // One more is over the limit, whether the caller's limit is MAX_SIZE or above it.
+        let over = [0xfe, 0x01, 0x00, 0x00, 0x02];
+        for limit in [max, u64::MAX] {
+            let Err(nom::Err::Failure(e)) = count(&over, "items", limit, 0) else {
+                panic!("limit {limit}")
+            };
+            assert_eq!(
+                e.kind,
+                DecodeErrorKind::OverLimit {
+                    value: max + 1,
+                    limit: max
+                }
+            );
+            assert_eq!(e.field, Some("items"));
+            assert_eq!(Cursor::new(&over).count(limit, 0), None, "limit {limit}");
+        }
+        // MAX_SIZE one-byte items need MAX_SIZE bytes.
+        assert_eq!(
+            failure(count(&at_max, "items", u64::MAX, 1)),
+            DecodeErrorKind::CountOverRemaining {
+                count: max,
+                needed: max,
+                remaining: 0
+            }
+        );
+        assert_eq!(Cursor::new(&at_max).count(u64::MAX, 1), None);
+        // The smallest 9-byte value, 2^32, is minimal but never a count.
+        let nine = [0xff, 0, 0, 0, 0, 1, 0, 0, 0];
+        assert_eq!(compact_size(&nine), Ok((&[][..], 1 << 32)));
+        assert_eq!(Cursor::new(&nine).count(u64::MAX, 0), None);
     }
 
     #[test]
@@ -257,6 +367,30 @@ mod tests {
     }
 
     proptest! {
+        /// The fast walk's `Cursor::count` accepts exactly what `count` accepts, with the
+        /// same value and length, around every boundary.
+        #[test]
+        fn cursor_count_agrees_with_count(
+            n in prop_oneof![
+                0u64..0x1_0000,
+                0u64..0x1_0000_0000,
+                proptest::sample::select(&BOUNDARIES[..]),
+            ],
+            longer in 0usize..4,
+            limit in prop_oneof![Just(u64::MAX), Just(limits::MAX_SIZE), 0u64..0x1_0000],
+            min_item in 0usize..3,
+            tail in 0usize..8,
+        ) {
+            let mut bytes = encode_in_form(n, longer);
+            bytes.resize(bytes.len() + tail, 0);
+            let mut cursor = Cursor::new(&bytes);
+            let fast = cursor.count(limit, min_item).map(|n| (n, cursor.pos()));
+            let slow = count(&bytes, "items", limit, min_item)
+                .ok()
+                .map(|(rest, n)| (n, bytes.len() - rest.len()));
+            prop_assert_eq!(fast, slow, "{:02x?}", bytes);
+        }
+
         #[test]
         fn roundtrip(n: u64) {
             let bytes = enc(n);

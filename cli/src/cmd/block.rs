@@ -4,8 +4,9 @@
 //! `MSG_WITNESS_BLOCK` (so segwit blocks come with their witnesses) and waits for the
 //! `block`, or a `notfound` naming it. The block is checked with [`Block::check`]: the
 //! header's proof of work, the merkle root of the txids, and the BIP 141 witness commitment;
-//! its hash must be the one asked for. The summary shows each check, the block's size,
-//! weight, time and the first transactions.
+//! its target must also be at or below the network's proof-of-work limit
+//! ([`btcwire::types::BlockHeader::check_pow_on`]), and its hash the one asked for. The
+//! summary shows each check, the block's size, weight, time and the first transactions.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -14,8 +15,9 @@ use std::time::Duration;
 
 use btcwire::msg::{Block, NotFound};
 use btcwire::types::block::WitnessCommitment;
+use btcwire::types::block_header::PowError;
 use btcwire::types::{BlockHash, InvItem};
-use btcwire::{DecodeError, Frame, Payload};
+use btcwire::{DecodeError, Frame, Network, Payload};
 use serde_json::json;
 
 use super::headers::{Session, SessionError, WaitError};
@@ -193,20 +195,36 @@ pub(crate) struct Summary {
     pub(crate) text: String,
 }
 
-/// Checks the block in `frame` (asked for as `wanted`) and describes it, listing `txs`
-/// transactions.
-pub(crate) fn summarize(frame: &Frame, wanted: BlockHash, txs: usize) -> Result<Summary, Error> {
+/// Checks the block in `frame` (asked for as `wanted`, on `network`) and describes it,
+/// listing `txs` transactions.
+pub(crate) fn summarize(
+    frame: &Frame,
+    network: Network,
+    wanted: BlockHash,
+    txs: usize,
+) -> Result<Summary, Error> {
     let block = Block::decode(&frame.payload).map_err(Error::Malformed)?;
-    Ok(describe(&block, frame.payload.len(), wanted, txs))
+    Ok(describe(&block, network, frame.payload.len(), wanted, txs))
 }
 
-fn describe(block: &Block<'_>, size: usize, wanted: BlockHash, txs: usize) -> Summary {
+fn describe(
+    block: &Block<'_>,
+    network: Network,
+    size: usize,
+    wanted: BlockHash,
+    txs: usize,
+) -> Summary {
     let header = &block.header;
     let hash = block.block_hash();
     let check = block.check();
-    let pow = header.check_pow();
-    let computed_root = block.merkle_root();
-    let merkle_ok = computed_root == Some(header.merkle_root);
+    let pow = header.check_pow_on(network);
+    let (computed_root, mutated) = match block.merkle_root_mutated() {
+        Some((root, mutated)) => (Some(root), mutated),
+        None => (None, false),
+    };
+    // A tree that pairs two equal hashes (CVE-2012-2459) matches the header's root and is
+    // still refused: `Block::check` reports it.
+    let merkle_ok = computed_root == Some(header.merkle_root) && !mutated;
     let commitment = block.witness_commitment();
     let hash_ok = hash == wanted;
 
@@ -216,6 +234,11 @@ fn describe(block: &Block<'_>, size: usize, wanted: BlockHash, txs: usize) -> Su
             "block {hash} fails its check: {}",
             common::chain(e)
         ));
+    }
+    // `Block::check` holds the header to its own target only; the network's limit is
+    // checked here (any other proof-of-work failure is already in `check`).
+    if let Err(e @ PowError::AboveLimit { .. }) = &pow {
+        failures.push(format!("block {hash} fails its proof of work: {e}"));
     }
     if !hash_ok {
         failures.push(format!("the peer sent block {hash}, not {wanted}"));
@@ -262,6 +285,9 @@ fn describe(block: &Block<'_>, size: usize, wanted: BlockHash, txs: usize) -> Su
     };
     let merkle_text = match computed_root {
         _ if merkle_ok => format!("ok ({})", header.merkle_root),
+        Some(_) if mutated => {
+            "FAILED: duplicate transactions (a mutated merkle tree, CVE-2012-2459)".to_owned()
+        }
         Some(computed) => format!(
             "FAILED: header has {}, transactions give {computed}",
             header.merkle_root
@@ -353,7 +379,7 @@ pub(crate) async fn run(args: Args) -> Result<bool, Error> {
             source,
         })?;
     }
-    let mut summary = summarize(&frame, args.hash, args.txs)?;
+    let mut summary = summarize(&frame, args.peer.network(), args.hash, args.txs)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         if let Some(fields) = summary.json.as_object_mut() {
@@ -458,7 +484,7 @@ mod tests {
         let mut session = session_with(payload.clone(), hash).await;
         let frame = fetch(&mut session, hash, WAIT).await.unwrap();
         assert_eq!(&frame.payload[..], &payload[..], "the exact bytes");
-        let summary = summarize(&frame, hash, 5).unwrap();
+        let summary = summarize(&frame, Network::Regtest, hash, 5).unwrap();
         assert!(summary.ok, "{:?}", summary.failures);
         assert_eq!(summary.json["hash"], hash.to_string());
         assert_eq!(summary.json["tx_count"], 1);
@@ -485,7 +511,7 @@ mod tests {
         let (payload, hash) = block_payload(true);
         let mut session = session_with(payload, hash).await;
         let frame = fetch(&mut session, hash, WAIT).await.unwrap();
-        let summary = summarize(&frame, hash, 5).unwrap();
+        let summary = summarize(&frame, Network::Regtest, hash, 5).unwrap();
         assert!(!summary.ok);
         assert_eq!(summary.json["merkle_ok"], false);
         assert_eq!(summary.json["pow_ok"], true);
@@ -497,14 +523,68 @@ mod tests {
         session.close();
     }
 
+    #[test]
+    fn a_mutated_merkle_tree_fails() {
+        // The same transaction twice: the tree pairs two equal hashes, so the header's root
+        // matches and the block is still invalid (CVE-2012-2459).
+        let coinbase = hex(COINBASE);
+        let tx = Tx::decode(&coinbase).unwrap();
+        let root = merkle_root([tx.txid().0, tx.txid().0]).unwrap();
+        let header = mine(BlockHash([1; 32]), MerkleNode(root), 1_296_688_602);
+        let txs = [tx, tx];
+        let block = Block::new(header, &txs);
+        let frame = Frame::from_message(config().magic, &block);
+        let hash = header.block_hash();
+        let summary = summarize(&frame, Network::Regtest, hash, 5).unwrap();
+        assert!(!summary.ok);
+        assert_eq!(summary.json["merkle_ok"], false);
+        assert!(
+            summary.failures[0].contains("duplicate transactions"),
+            "{:?}",
+            summary.failures
+        );
+        assert!(
+            summary.text.contains("FAILED: duplicate transactions"),
+            "{}",
+            summary.text
+        );
+    }
+
     #[tokio::test]
     async fn a_different_block_fails() {
         let (payload, hash) = block_payload(false);
         let frame = Frame::from_message(config().magic, &Block::decode(&payload).unwrap());
-        let summary = summarize(&frame, BlockHash([5; 32]), 5).unwrap();
+        let summary = summarize(&frame, Network::Regtest, BlockHash([5; 32]), 5).unwrap();
         assert!(!summary.ok);
         assert_eq!(summary.json["hash_ok"], false);
         assert!(summary.failures[0].contains(&format!("the peer sent block {hash}")));
+    }
+
+    #[test]
+    fn a_block_above_the_network_limit_fails() {
+        // The regtest block meets its own target, which is above every other network's
+        // limit: `Block::check` passes, the network's limit does not.
+        let (payload, hash) = block_payload(false);
+        let frame = Frame::from_message(config().magic, &Block::decode(&payload).unwrap());
+        let summary = summarize(&frame, Network::Mainnet, hash, 5).unwrap();
+        assert!(!summary.ok);
+        assert_eq!(summary.json["pow_ok"], false);
+        assert_eq!(summary.json["merkle_ok"], true);
+        assert_eq!(
+            summary.failures,
+            [format!(
+                "block {hash} fails its proof of work: target of bits 0x207fffff is above the \
+                 mainnet proof-of-work limit"
+            )]
+        );
+        assert!(
+            summary.text.contains(
+                "proof of work FAILED: target of bits 0x207fffff is above the mainnet \
+                 proof-of-work limit"
+            ),
+            "{}",
+            summary.text
+        );
     }
 
     #[tokio::test]

@@ -3,10 +3,12 @@
 //! After the handshake the command asks for headers with `getheaders`, the locator being
 //! the network's genesis block hash and then the last hash received, and asks again while
 //! a full batch of 2,000 headers (Bitcoin Core `MAX_HEADERS_RESULTS`) arrives. Each header
-//! must link to the one before it (`prev_blockhash`) and meet the target its own `bits`
-//! encode ([`btcwire::types::BlockHeader::check_pow`]); the first that does not stops the command with its
-//! height and hash. Whether `bits` is right for its height (difficulty adjustment) is not
-//! checked: that needs the chain's rules, not the codec's.
+//! must link to the one before it (`prev_blockhash`), claim a target at or below the
+//! network's proof-of-work limit, and meet that target
+//! ([`btcwire::types::BlockHeader::check_pow_on`], as Bitcoin Core's `CheckProofOfWork`);
+//! the first that does not stops the command with its height and hash. Whether `bits` is
+//! right for its height (difficulty adjustment) is not checked: that needs the chain's
+//! rules, not the codec's.
 //!
 //! `--max N` stops at exactly N headers, even inside a batch: the rest of that batch is
 //! received but neither checked nor counted.
@@ -158,7 +160,8 @@ pub(crate) enum Error {
         /// The hash of the header at `height - 1`.
         expected: BlockHash,
     },
-    /// A header fails its own proof of work.
+    /// A header fails its proof of work: an invalid target, one above the network's limit,
+    /// or a hash above the target.
     #[error("header {height} ({hash}) fails its proof of work")]
     Pow {
         /// The header's height.
@@ -290,10 +293,11 @@ pub(crate) struct Tip {
     pub(crate) hash: BlockHash,
 }
 
-/// Downloads and checks headers after `start` (at height 0) until the peer sends a short
-/// batch or `max` headers were checked; returns the tip.
+/// Downloads and checks headers of `network` after `start` (at height 0) until the peer
+/// sends a short batch or `max` headers were checked; returns the tip.
 pub(crate) async fn download(
     session: &mut Session,
+    network: Network,
     start: BlockHash,
     max: Option<u64>,
     timeout: Duration,
@@ -348,7 +352,7 @@ pub(crate) async fn download(
                     expected: tip.hash,
                 });
             }
-            let hash = header.check_pow().map_err(|source| Error::Pow {
+            let hash = header.check_pow_on(network).map_err(|source| Error::Pow {
                 height,
                 hash: header.block_hash(),
                 source,
@@ -398,7 +402,15 @@ pub(crate) async fn run(args: Args) -> Result<bool, Error> {
     };
     let bar = progress(total);
     let started = Instant::now();
-    let result = download(&mut session, start, args.max, args.request_timeout, &bar).await;
+    let result = download(
+        &mut session,
+        network,
+        start,
+        args.max,
+        args.request_timeout,
+        &bar,
+    )
+    .await;
     let elapsed = started.elapsed();
     bar.finish_and_clear();
     session.close();
@@ -499,7 +511,7 @@ pub(crate) mod tests {
             bits: 0x207f_ffff,
             nonce: 0,
         };
-        while header.check_pow().is_err() {
+        while header.check_pow_on(Network::Regtest).is_err() {
             header.nonce += 1;
         }
         header
@@ -560,7 +572,14 @@ pub(crate) mod tests {
         let start = genesis(Network::Regtest).unwrap();
         let result = tokio::time::timeout(
             Duration::from_secs(30),
-            download(&mut session, start, max, timeout, &ProgressBar::hidden()),
+            download(
+                &mut session,
+                Network::Regtest,
+                start,
+                max,
+                timeout,
+                &ProgressBar::hidden(),
+            ),
         )
         .await
         .expect("download ends in time");
@@ -623,7 +642,7 @@ pub(crate) mod tests {
                 nonce,
             };
             assert_eq!(
-                header.check_pow(),
+                header.check_pow_on(network),
                 Ok(genesis(network).unwrap()),
                 "{network}"
             );
@@ -726,6 +745,46 @@ pub(crate) mod tests {
     }
 
     #[tokio::test]
+    async fn a_header_above_the_network_limit_is_refused() {
+        // 0x2100ffff (0xffff << 240) meets its own target with almost any nonce, but is
+        // above regtest's limit 0x7fff...: Core refuses it, and so do we.
+        let mut chain = chain(10);
+        let mut header = chain[2];
+        header.bits = 0x2100_ffff;
+        while header.check_pow().is_err() {
+            header.nonce += 1;
+        }
+        chain[2] = header;
+        for h in &mut chain[3..] {
+            *h = mine(header.block_hash(), MerkleNode([7; 32]), h.time);
+            header = *h;
+        }
+        match fetch(chain.clone(), None, WAIT).await.0 {
+            Err(
+                e @ Error::Pow {
+                    height: 3,
+                    hash,
+                    source:
+                        PowError::AboveLimit {
+                            bits: 0x2100_ffff,
+                            network: Network::Regtest,
+                        },
+                },
+            ) => {
+                assert_eq!(hash, chain[2].block_hash());
+                assert_eq!(
+                    crate::common::chain(&e),
+                    format!(
+                        "header 3 ({hash}) fails its proof of work: target of bits 0x2100ffff \
+                         is above the regtest proof-of-work limit"
+                    )
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
     async fn a_silent_peer_times_out() {
         let (mut session, peer, events) = pair().await;
         serve(peer, events, |_| vec![]);
@@ -733,7 +792,14 @@ pub(crate) mod tests {
         let timeout = Duration::from_millis(200);
         let result = tokio::time::timeout(
             WAIT,
-            download(&mut session, start, None, timeout, &ProgressBar::hidden()),
+            download(
+                &mut session,
+                Network::Regtest,
+                start,
+                None,
+                timeout,
+                &ProgressBar::hidden(),
+            ),
         )
         .await
         .expect("the request timeout fires first");
@@ -756,7 +822,14 @@ pub(crate) mod tests {
         let start = genesis(Network::Regtest).unwrap();
         let result = tokio::time::timeout(
             WAIT,
-            download(&mut session, start, None, WAIT, &ProgressBar::hidden()),
+            download(
+                &mut session,
+                Network::Regtest,
+                start,
+                None,
+                WAIT,
+                &ProgressBar::hidden(),
+            ),
         )
         .await
         .expect("the disconnection is seen");

@@ -103,7 +103,9 @@ async fn interop_with_bcoin() {
     let mut hashes = Vec::new();
     for header in headers.iter() {
         assert_eq!(header.prev_blockhash, prev);
-        let hash = header.check_pow().expect("proof of work");
+        let hash = header
+            .check_pow_on(Network::Regtest)
+            .expect("proof of work on regtest");
         hashes.push(hash.to_string());
         prev = hash;
     }

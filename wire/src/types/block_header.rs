@@ -12,6 +12,7 @@
 use bytes::BufMut;
 
 use crate::PResult;
+use crate::header::Network;
 use crate::sha256d::Sha256d;
 use crate::types::hash::{BlockHash, MerkleNode};
 
@@ -47,6 +48,15 @@ pub enum PowError {
     /// `bits` encodes a negative, zero or overflowing target (Core's `DeriveTarget`).
     #[error("invalid compact target 0x{0:08x}")]
     InvalidTarget(u32),
+    /// The target `bits` encode is easier than the network allows: above its
+    /// [`Network::pow_limit`] (Core's `DeriveTarget`).
+    #[error("target of bits 0x{bits:08x} is above the {network} proof-of-work limit")]
+    AboveLimit {
+        /// The compact target.
+        bits: u32,
+        /// The network whose limit it exceeds.
+        network: Network,
+    },
     /// The header's hash is above its target.
     #[error("block hash {hash} is above the target of bits 0x{bits:08x}")]
     AboveTarget {
@@ -131,18 +141,47 @@ impl BlockHeader {
         compact_to_target(self.bits)
     }
 
-    /// Checks that the header's hash is at or below the target its `bits` encode.
+    /// Checks that the header's hash is at or below the target its `bits` encode; returns
+    /// the hash.
     ///
-    /// This is the header's own claim only: whether `bits` is right for its height is the
-    /// chain's business (difficulty adjustment), not the codec's.
+    /// This checks the header's own claim only, on no network: any valid `bits` is
+    /// accepted, even an easier target than every network allows (`0x2100ffff` passes
+    /// with almost any nonce). Bitcoin Core's `CheckProofOfWork` also refuses a target above
+    /// the network's limit: when the network is known, use [`BlockHeader::check_pow_on`].
+    /// Whether `bits` is right for its height is the chain's business (difficulty
+    /// adjustment), not the codec's.
     ///
     /// # Errors
-    /// [`PowError`].
+    /// [`PowError::InvalidTarget`] or [`PowError::AboveTarget`].
     pub fn check_pow(&self) -> Result<BlockHash, PowError> {
+        self.meets(&self.target()?)
+    }
+
+    /// Checks the header's proof of work as Bitcoin Core's `CheckProofOfWork` does on
+    /// `network`; returns the hash.
+    ///
+    /// In Core's order (`pow.cpp`, `DeriveTarget`): `bits` must encode a valid target, the
+    /// target must be at or below `network`'s [`Network::pow_limit`], and the hash at or
+    /// below the target. Whether `bits` is right for its height (difficulty adjustment) is
+    /// not checked: that needs the chain, not the header.
+    ///
+    /// # Errors
+    /// [`PowError::InvalidTarget`], [`PowError::AboveLimit`] or [`PowError::AboveTarget`].
+    pub fn check_pow_on(&self, network: Network) -> Result<BlockHash, PowError> {
         let target = self.target()?;
+        if above(&target, &network.pow_limit()) {
+            return Err(PowError::AboveLimit {
+                bits: self.bits,
+                network,
+            });
+        }
+        self.meets(&target)
+    }
+
+    /// Checks that the hash is at or below `target`; returns the hash.
+    fn meets(&self, target: &[u8; 32]) -> Result<BlockHash, PowError> {
         let hash = self.block_hash();
-        // Compare as 256-bit little-endian integers, most significant byte first.
-        if hash.0.iter().rev().cmp(target.iter().rev()).is_gt() {
+        if above(&hash.0, target) {
             return Err(PowError::AboveTarget {
                 hash,
                 bits: self.bits,
@@ -150,6 +189,12 @@ impl BlockHeader {
         }
         Ok(hash)
     }
+}
+
+/// Returns whether `a > b` as 256-bit little-endian integers.
+fn above(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    // Most significant byte first.
+    a.iter().rev().cmp(b.iter().rev()).is_gt()
 }
 
 /// Expands a compact target (`nBits`) into 32 little-endian bytes.
@@ -201,6 +246,7 @@ fn front<const N: usize>(bytes: &[u8]) -> ([u8; N], &[u8]) {
 mod tests {
     use super::*;
     use alloc::string::ToString;
+    use proptest::strategy::Strategy;
 
     /// The mainnet genesis block header.
     pub(crate) const GENESIS_HEADER: [u8; 80] = [
@@ -237,6 +283,273 @@ mod tests {
         let (_, mut h) = BlockHeader::parse(&GENESIS_HEADER).unwrap();
         h.nonce += 1;
         assert!(matches!(h.check_pow(), Err(PowError::AboveTarget { .. })));
+    }
+
+    #[test]
+    fn genesis_passes_on_mainnet() {
+        let h = BlockHeader::from_bytes(&GENESIS_HEADER);
+        assert_eq!(h.check_pow_on(Network::Mainnet), Ok(h.block_hash()));
+    }
+
+    /// A header with the given bits and nonce, on no chain in particular.
+    fn header(bits: u32, nonce: u32) -> BlockHeader {
+        BlockHeader {
+            version: 0x2000_0000,
+            prev_blockhash: BlockHash([1; 32]),
+            merkle_root: MerkleNode([2; 32]),
+            time: 1_700_000_000,
+            bits,
+            nonce,
+        }
+    }
+
+    #[test]
+    fn check_pow_trusts_the_claim_check_pow_on_the_limit() {
+        // 0x2100ffff is 0xffff << 240: a valid target far above every network's limit,
+        // which a hash fails only when its top 16 bits are all ones.
+        for nonce in 0..16 {
+            let h = header(0x2100_ffff, nonce);
+            assert_eq!(h.check_pow(), Ok(h.block_hash()), "nonce {nonce}");
+            for network in Network::ALL {
+                assert_eq!(
+                    h.check_pow_on(network),
+                    Err(PowError::AboveLimit {
+                        bits: 0x2100_ffff,
+                        network,
+                    }),
+                    "nonce {nonce} on {network}"
+                );
+            }
+        }
+        assert_eq!(
+            PowError::AboveLimit {
+                bits: 0x2100_ffff,
+                network: Network::Mainnet
+            }
+            .to_string(),
+            "target of bits 0x2100ffff is above the mainnet proof-of-work limit"
+        );
+    }
+
+    #[test]
+    fn regtest_difficulty_passes_only_on_regtest() {
+        // 0x207fffff is 0x7fffff << 232, Core's regtest genesis bits: about half the hashes
+        // meet it, so 256 tries fail with probability 2^-256.
+        let h = (0..256)
+            .map(|nonce| header(0x207f_ffff, nonce))
+            .find(|h| h.check_pow_on(Network::Regtest).is_ok())
+            .expect("a regtest nonce within 256 tries");
+        assert_eq!(h.check_pow_on(Network::Regtest), Ok(h.block_hash()));
+        assert_eq!(h.check_pow(), Ok(h.block_hash()));
+        for network in [
+            Network::Mainnet,
+            Network::Testnet3,
+            Network::Testnet4,
+            Network::Signet,
+        ] {
+            assert_eq!(
+                h.check_pow_on(network),
+                Err(PowError::AboveLimit {
+                    bits: 0x207f_ffff,
+                    network
+                }),
+                "{network}"
+            );
+        }
+    }
+
+    #[test]
+    fn check_pow_on_checks_in_cores_order() {
+        // An invalid target is refused before the limit is looked at.
+        assert_eq!(
+            header(0x0480_0001, 0).check_pow_on(Network::Regtest),
+            Err(PowError::InvalidTarget(0x0480_0001))
+        );
+        // Within the limit, a hash above the target is still refused.
+        let (_, mut h) = BlockHeader::parse(&GENESIS_HEADER).unwrap();
+        h.nonce += 1;
+        assert!(matches!(
+            h.check_pow_on(Network::Mainnet),
+            Err(PowError::AboveTarget {
+                bits: 0x1d00_ffff,
+                ..
+            })
+        ));
+        // A target equal to the limit is allowed (Core refuses only `bnTarget > powLimit`):
+        // signet's limit is exactly the target of its genesis bits 0x1e0377ae.
+        assert_eq!(
+            compact_to_target(0x1e03_77ae),
+            Ok(Network::Signet.pow_limit())
+        );
+        // Core's signet genesis header: the mainnet coinbase, its own time, bits and nonce.
+        let mainnet = BlockHeader::from_bytes(&GENESIS_HEADER);
+        let signet = BlockHeader {
+            time: 1_598_918_400,
+            bits: 0x1e03_77ae,
+            nonce: 52_613_770,
+            ..mainnet
+        };
+        assert_eq!(
+            signet.check_pow_on(Network::Signet).map(|h| h.to_string()),
+            Ok("00000008819873e925422c1ff0f99f7cc9bbb232af63a077a480a3633bee1ef6".to_string())
+        );
+        assert_eq!(
+            signet.check_pow_on(Network::Mainnet),
+            Err(PowError::AboveLimit {
+                bits: 0x1e03_77ae,
+                network: Network::Mainnet
+            })
+        );
+    }
+
+    /// Returns the compact form of a target as Core's `arith_uint256::GetCompact` does:
+    /// the 3 most significant bytes, shifted down a byte if the top bit would read as a
+    /// sign.
+    fn to_compact(target: &[u8; 32]) -> u32 {
+        let size = target.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+        let mut mantissa = 0u32;
+        for k in 1..=3 {
+            let byte = size.checked_sub(k).map_or(0, |i| target[i]);
+            mantissa = (mantissa << 8) | u32::from(byte);
+        }
+        let (mantissa, size) = if mantissa & 0x0080_0000 != 0 {
+            (mantissa >> 8, size + 1)
+        } else {
+            (mantissa, size)
+        };
+        ((size as u32) << 24) | mantissa
+    }
+
+    #[test]
+    fn pow_limits_are_the_genesis_bits() {
+        // Core's genesis `nBits` of each network is its `powLimit` in compact form; the
+        // genesis target is the limit cut to 3 significant bytes, so at most the limit.
+        let cases = [
+            (Network::Mainnet, 0x1d00_ffff),
+            (Network::Testnet3, 0x1d00_ffff),
+            (Network::Testnet4, 0x1d00_ffff),
+            (Network::Signet, 0x1e03_77ae),
+            (Network::Regtest, 0x207f_ffff),
+        ];
+        for (network, bits) in cases {
+            let limit = network.pow_limit();
+            assert_eq!(to_compact(&limit), bits, "{network}");
+            let target = compact_to_target(bits).unwrap();
+            assert!(!above(&target, &limit), "{network}");
+            assert_eq!(compact_to_target(to_compact(&limit)), Ok(target));
+        }
+        // Mainnet: 0x00000000ffff0000... is the limit 0x00000000ffffffff... cut short.
+        let mut main = Network::Mainnet.pow_limit();
+        main[..26].fill(0);
+        assert_eq!(compact_to_target(0x1d00_ffff), Ok(main));
+        // Regtest: 0x7fffff0000... is the limit 0x7fffffffff... cut short.
+        let mut regtest = Network::Regtest.pow_limit();
+        regtest[..29].fill(0);
+        assert_eq!(compact_to_target(0x207f_ffff), Ok(regtest));
+    }
+
+    /// Bitcoin Core's `arith_uint256::SetCompact` followed by the range checks of
+    /// `DeriveTarget` (without the limit), transcribed: `None` where Core refuses the
+    /// target.
+    fn core_derive_target(compact: u32) -> Option<[u8; 32]> {
+        let size = (compact >> 24) as usize;
+        let mut word = compact & 0x007f_ffff;
+        let mut value = [0u8; 32];
+        if size <= 3 {
+            word >>= 8 * (3 - size);
+            value[..4].copy_from_slice(&word.to_le_bytes());
+        } else {
+            // `*this <<= 8 * (nSize - 3)`: bits shifted past 256 are lost.
+            for (k, byte) in word.to_le_bytes().into_iter().enumerate() {
+                if let Some(slot) = value.get_mut(size - 3 + k) {
+                    *slot = byte;
+                }
+            }
+        }
+        // Core computes both from the shifted word.
+        let negative = word != 0 && compact & 0x0080_0000 != 0;
+        let overflow =
+            word != 0 && (size > 34 || (word > 0xff && size > 33) || (word > 0xffff && size > 32));
+        (!negative && value != [0; 32] && !overflow).then_some(value)
+    }
+
+    #[test]
+    fn compact_edge_cases_match_core() {
+        // Exponent 33 with a mantissa above 0xffff: SetCompact's overflow.
+        assert_eq!(
+            compact_to_target(0x2101_0000),
+            Err(PowError::InvalidTarget(0x2101_0000))
+        );
+        // Exponent 33 with a 2-byte mantissa, and 34 with a 1-byte one, still fit.
+        let mut t = [0u8; 32];
+        t[30..].copy_from_slice(&[0xff, 0xff]);
+        assert_eq!(compact_to_target(0x2100_ffff), Ok(t));
+        let mut t = [0u8; 32];
+        t[31] = 0xff;
+        assert_eq!(compact_to_target(0x2200_00ff), Ok(t), "0xff << 248");
+        // The sign bit with a zero mantissa: not negative in Core, but zero.
+        assert_eq!(
+            compact_to_target(0x0080_0000),
+            Err(PowError::InvalidTarget(0x0080_0000))
+        );
+        // Exponent 1 shifts the mantissa 0x003456 right by 16 bits: zero.
+        assert_eq!(
+            compact_to_target(0x0100_3456),
+            Err(PowError::InvalidTarget(0x0100_3456))
+        );
+        // Exponent 2 keeps its top byte: 0x0034.
+        assert_eq!(compact_to_target(0x0200_3456).unwrap()[..2], [0x34, 0]);
+        // The sign bit with a nonzero mantissa: negative.
+        assert_eq!(
+            compact_to_target(0x0492_3456),
+            Err(PowError::InvalidTarget(0x0492_3456))
+        );
+        for bits in [
+            0x2101_0000,
+            0x2100_ffff,
+            0x2200_00ff,
+            0x2200_0100,
+            0x2300_0001,
+            0x0080_0000,
+            0x0100_3456,
+            0x0200_3456,
+            0x0492_3456,
+        ] {
+            assert_eq!(
+                compact_to_target(bits).ok(),
+                core_derive_target(bits),
+                "{bits:08x}"
+            );
+        }
+    }
+
+    #[test]
+    fn compact_targets_match_core_at_every_exponent() {
+        let mantissas = [
+            0, 1, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0xffff, 0x1_0000, 0x12_3456, 0x7f_ffff,
+        ];
+        for exponent in 0..=255u32 {
+            for mantissa in mantissas {
+                for sign in [0, 0x0080_0000] {
+                    let bits = (exponent << 24) | sign | mantissa;
+                    assert_eq!(
+                        compact_to_target(bits).ok(),
+                        core_derive_target(bits),
+                        "{bits:08x}"
+                    );
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn compact_targets_match_core(bits in proptest::prop_oneof![
+            proptest::num::u32::ANY,
+            (0u32..=36, proptest::num::u32::ANY).prop_map(|(e, m)| (e << 24) | (m & 0x00ff_ffff)),
+        ]) {
+            proptest::prop_assert_eq!(compact_to_target(bits).ok(), core_derive_target(bits));
+        }
     }
 
     #[test]

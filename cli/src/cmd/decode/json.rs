@@ -270,14 +270,22 @@ pub(super) const fn witness_name(w: &WitnessCommitment) -> &'static str {
 
 /// A block's checks: proof of work, merkle root, witness commitment.
 fn block_checks(b: &Block<'_>) -> Value {
-    let computed = b.merkle_root();
+    let (computed, mutated) = match b.merkle_root_mutated() {
+        Some((root, mutated)) => (Some(root), mutated),
+        None => (None, false),
+    };
     let witness = b.witness_commitment();
     let check = b.check();
     let mut out = json!({
         "ok": check.is_ok(),
         "error": check.err().map(|e| chain(&e)),
+        // The header's own claim only (`check_pow`), not the network's limit
+        // (`check_pow_on`): this describer sees the message alone, and a bare `--payload`
+        // has no network (the `--network` flag names the frames' magic).
         "pow": b.header.check_pow().is_ok(),
-        "merkle_root": computed == Some(b.header.merkle_root),
+        "merkle_root": computed == Some(b.header.merkle_root) && !mutated,
+        // CVE-2012-2459: a tree that pairs two equal hashes (Core's "bad-txns-duplicate").
+        "merkle_mutated": mutated,
         "computed_merkle_root": computed.map(|c| c.to_string()),
         "witness_commitment": witness_name(&witness),
     });

@@ -223,7 +223,8 @@ fn block_json_has_header_checks_and_transactions() {
         v["checks"],
         json!({
             "ok": true, "error": null, "pow": true, "merkle_root": true,
-            "computed_merkle_root": GENESIS_TXID, "witness_commitment": "not_required",
+            "merkle_mutated": false, "computed_merkle_root": GENESIS_TXID,
+            "witness_commitment": "not_required",
         })
     );
     let tx = &v["txs"][0];
