@@ -19,7 +19,7 @@ fn bench_workload(c: &mut Criterion, w: &Workload) {
             b.iter(|| {
                 framed.clear();
                 for m in black_box(messages) {
-                    encode_frame(MAGIC, m, &mut framed);
+                    encode_frame(MAGIC, m, &mut framed).unwrap();
                 }
                 black_box(&framed);
             });

@@ -106,7 +106,7 @@ impl Workload {
         let mut stream = BytesMut::new();
         let mut payloads = Vec::with_capacity(messages.len());
         for msg in messages {
-            encode_frame(MAGIC, msg, &mut stream);
+            encode_frame(MAGIC, msg, &mut stream).unwrap();
             let end = stream.len();
             payloads.push((msg.command(), end - msg.encoded_len()..end));
         }
@@ -553,7 +553,7 @@ mod tests {
                 let mut framed = BytesMut::new();
                 let mut bare = Vec::new();
                 for m in messages {
-                    encode_frame(MAGIC, m, &mut framed);
+                    encode_frame(MAGIC, m, &mut framed).unwrap();
                     m.encode(&mut bare);
                 }
                 assert_eq!(&framed[..], &w.stream[..], "{}", w.name);

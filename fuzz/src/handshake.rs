@@ -65,7 +65,7 @@ fn frame(command: Command, payload: Vec<u8>) -> Frame {
 }
 
 fn message_frame<M: btcwire::frame::Framed>(msg: &M) -> Frame {
-    Frame::from_message(Network::Regtest.magic(), msg)
+    Frame::from_message(Network::Regtest.magic(), msg).unwrap()
 }
 
 /// Runs one fuzzed handshake; returns how many operations ran.

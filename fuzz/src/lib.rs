@@ -728,13 +728,25 @@ pub fn check_roundtrip_structured(desc: &MessageDesc) -> usize {
         let command = msg.command();
         let len = msg.encoded_len();
         if len > max_payload_len(command) as usize {
+            // Too large to send: refused by both framers, with nothing written.
+            let mut wire = BytesMut::from(&b"kept"[..]);
+            let refused = encode_frame(MAGIC, &msg, &mut wire);
+            assert!(
+                matches!(
+                    refused,
+                    Err(FrameError::MessageTooLarge { .. } | FrameError::PayloadTooLarge { .. })
+                ),
+                "{command}: {len} bytes framed: {refused:?}"
+            );
+            assert_eq!(&wire[..], b"kept", "{command}: refused frame left bytes");
+            assert_eq!(Frame::from_message(MAGIC, &msg).err(), refused.err());
             return 0;
         }
         let mut wire = BytesMut::new();
-        encode_frame(MAGIC, &msg, &mut wire);
+        encode_frame(MAGIC, &msg, &mut wire).unwrap();
         assert_eq!(wire.len(), HEADER_LEN + len, "{command}: encoded_len");
         let sent = wire.to_vec();
-        let built = Frame::from_message(MAGIC, &msg);
+        let built = Frame::from_message(MAGIC, &msg).unwrap();
         let mut built_raw = Vec::new();
         built.encode(&mut built_raw);
         assert_eq!(
@@ -755,7 +767,7 @@ pub fn check_roundtrip_structured(desc: &MessageDesc) -> usize {
         assert_eq!(back, msg, "{command}: decode(encode(m)) != m");
         assert_same_ids(&back, &msg);
         let mut again = BytesMut::new();
-        encode_frame(MAGIC, &back, &mut again);
+        encode_frame(MAGIC, &back, &mut again).unwrap();
         assert_eq!(&again[..], &sent[..], "{command}: re-encoding differs");
         sent.len()
     })
@@ -1011,7 +1023,7 @@ fn frame_of(command: Command, payload: &[u8]) -> Vec<u8> {
     let msg = Message::decode(command, payload)
         .unwrap_or_else(|e| panic!("sample {command} payload does not decode: {e}"));
     let mut wire = BytesMut::new();
-    encode_frame(MAGIC, &msg, &mut wire);
+    encode_frame(MAGIC, &msg, &mut wire).unwrap();
     wire.to_vec()
 }
 
@@ -1210,7 +1222,7 @@ mod tests {
     fn decode_frame_errors() {
         let ping = {
             let mut w = BytesMut::new();
-            encode_frame(MAGIC, &btcwire::msg::Ping { nonce: 1 }, &mut w);
+            encode_frame(MAGIC, &btcwire::msg::Ping { nonce: 1 }, &mut w).unwrap();
             w.to_vec()
         };
         // Wrong magic is fatal, unless repaired.
@@ -1359,7 +1371,7 @@ mod tests {
         let mut stream = Vec::new();
         for nonce in 0..3 {
             let mut w = BytesMut::new();
-            encode_frame(Magic::REGTEST, &btcwire::msg::Ping { nonce }, &mut w);
+            encode_frame(Magic::REGTEST, &btcwire::msg::Ping { nonce }, &mut w).unwrap();
             stream.extend_from_slice(&w);
         }
         stream[20] ^= 1;

@@ -24,7 +24,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::config::PeerConfig;
-use crate::error::{DisconnectReason, HandshakeError, PeerError, Violation};
+use crate::error::{DisconnectReason, HandshakeError, PeerError, SendError, Violation};
 use crate::proto::handshake::Handshake;
 use crate::proto::peer::{Peer, PeerEvent, PeerStats};
 use crate::proto::{NonceSet, RemoteInfo, Rng, Role};
@@ -374,9 +374,18 @@ impl PeerHandle {
         self.commands.send(cmd).await.is_ok()
     }
 
-    /// Queues `msg`; returns false when the peer has ended.
-    pub async fn send<M: Framed + ?Sized>(&self, msg: &M) -> bool {
-        self.send_frame(Frame::from_message(self.magic, msg)).await
+    /// Queues `msg`.
+    ///
+    /// # Errors
+    /// [`SendError::Frame`] for a message over the protocol's size limits (nothing is sent),
+    /// [`SendError::Ended`] when the peer has ended.
+    pub async fn send<M: Framed + ?Sized>(&self, msg: &M) -> Result<(), SendError> {
+        let frame = Frame::from_message(self.magic, msg)?;
+        if self.send_frame(frame).await {
+            Ok(())
+        } else {
+            Err(SendError::Ended)
+        }
     }
 
     /// Queues an encoded frame; returns false when the peer has ended.
@@ -384,14 +393,23 @@ impl PeerHandle {
         self.command(Command::Send(Box::new((frame, None)))).await
     }
 
-    /// Queues `msg` and waits until it has been written to the socket; returns false when
-    /// the peer ended first.
-    pub async fn send_notify<M: Framed + ?Sized>(&self, msg: &M) -> bool {
+    /// Queues `msg` and waits until it has been written to the socket.
+    ///
+    /// # Errors
+    /// As [`PeerHandle::send`]; [`SendError::Ended`] also when the peer ended before the
+    /// frame was written.
+    pub async fn send_notify<M: Framed + ?Sized>(&self, msg: &M) -> Result<(), SendError> {
         let (tx, rx) = oneshot::channel();
-        let frame = Frame::from_message(self.magic, msg);
-        self.command(Command::Send(Box::new((frame, Some(tx)))))
+        let frame = Frame::from_message(self.magic, msg)?;
+        let written = self
+            .command(Command::Send(Box::new((frame, Some(tx)))))
             .await
-            && rx.await.is_ok()
+            && rx.await.is_ok();
+        if written {
+            Ok(())
+        } else {
+            Err(SendError::Ended)
+        }
     }
 
     /// Announces inventory, trickled and skipping what the peer already knows.

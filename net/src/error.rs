@@ -138,6 +138,18 @@ impl From<io::Error> for DisconnectReason {
     }
 }
 
+/// Why a message was not queued to a peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The peer has ended (or, for a pool, is not connected).
+    #[error("the peer has ended")]
+    Ended,
+    /// The message is over the protocol's size limits: no peer would take its frame.
+    #[error("message refused")]
+    Frame(#[from] FrameError),
+}
+
 /// A failure of a driver: connecting, proxying, the handshake, or the connection.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -78,7 +78,7 @@ pub use config::PeerConfig;
 pub use driver::{
     Event, Handshaken, PeerHandle, PeerId, Target, accept, connect, handshake, spawn,
 };
-pub use error::{DisconnectReason, HandshakeError, PeerError, Step, Violation};
+pub use error::{DisconnectReason, HandshakeError, PeerError, SendError, Step, Violation};
 pub use listener::Listener;
 pub use pool::{Pool, PoolConfig, PoolHandle};
 pub use proto::inventory::{InvQueue, KnownInventory};

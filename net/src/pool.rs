@@ -22,7 +22,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 use crate::addrbook::{AddrBook, AddrSource, PeerAddr, unix_now};
 use crate::config::{LOCAL_ADDRESS_BROADCAST_INTERVAL, PeerConfig};
 use crate::driver::{self, Event, PeerHandle, PeerId, Target};
-use crate::error::DisconnectReason;
+use crate::error::{DisconnectReason, SendError};
 use crate::listener::next_peer_id;
 use crate::proto::peer::{PeerEvent, PeerStats};
 use crate::proto::{NonceSet, Rng, Role};
@@ -137,21 +137,39 @@ impl std::fmt::Debug for Command {
 }
 
 impl PoolHandle {
-    /// Sends `msg` to one peer; false if it is not connected.
-    pub async fn send<M: btcwire::frame::Framed + ?Sized>(&self, peer: PeerId, msg: &M) -> bool {
+    /// Sends `msg` to one peer.
+    ///
+    /// # Errors
+    /// [`SendError::Frame`] for a message over the protocol's size limits (nothing is sent),
+    /// [`SendError::Ended`] when the peer is not connected.
+    pub async fn send<M: btcwire::frame::Framed + ?Sized>(
+        &self,
+        peer: PeerId,
+        msg: &M,
+    ) -> Result<(), SendError> {
         let (tx, rx) = oneshot::channel();
-        let frame = Frame::from_message(self.magic, msg);
-        self.commands
+        let frame = Frame::from_message(self.magic, msg)?;
+        let sent = self
+            .commands
             .send(Command::Send(peer, frame, tx))
             .await
             .is_ok()
-            && rx.await.unwrap_or(false)
+            && rx.await.unwrap_or(false);
+        if sent { Ok(()) } else { Err(SendError::Ended) }
     }
 
     /// Sends `msg` to every connected peer.
-    pub async fn broadcast<M: btcwire::frame::Framed + ?Sized>(&self, msg: &M) {
-        let frame = Frame::from_message(self.magic, msg);
+    ///
+    /// # Errors
+    /// [`FrameError`](btcwire::FrameError) for a message over the protocol's size limits:
+    /// nothing is sent.
+    pub async fn broadcast<M: btcwire::frame::Framed + ?Sized>(
+        &self,
+        msg: &M,
+    ) -> Result<(), btcwire::FrameError> {
+        let frame = Frame::from_message(self.magic, msg)?;
         let _ = self.commands.send(Command::Broadcast(frame)).await;
+        Ok(())
     }
 
     /// Announces `item` to every peer not known to have it; an item is relayed once.

@@ -32,17 +32,37 @@ pub struct Frame {
 
 impl Frame {
     /// Builds the frame of `msg` for the network with `magic`.
-    #[must_use]
-    pub fn from_message<M: Framed + ?Sized>(magic: Magic, msg: &M) -> Self {
+    ///
+    /// # Errors
+    /// As [`encode_frame`]: a message built over the protocol's size limits is refused.
+    pub fn from_message<M: Framed + ?Sized>(magic: Magic, msg: &M) -> Result<Self, FrameError> {
+        let command = msg.command();
+        let len = msg.encoded_len();
+        let payload_len = check_payload_len(command, len, limits::MAX_PROTOCOL_MESSAGE_LENGTH)?;
         // A `Vec` takes many small writes faster than a `BytesMut`, and becomes `Bytes`
         // without a copy.
-        let mut payload = alloc::vec::Vec::with_capacity(msg.encoded_len());
+        let mut payload = alloc::vec::Vec::with_capacity(len);
         msg.encode(&mut payload);
+        debug_assert_eq!(payload.len(), len, "encoded_len agrees with encode");
         let payload = Bytes::from(payload);
         let header = MessageHeader {
             magic,
-            command: msg.command(),
-            payload_len: payload.len() as u32,
+            command,
+            payload_len,
+            checksum: Checksum::of(&payload),
+        };
+        Ok(Self { header, payload })
+    }
+
+    /// Builds a frame of `payload` as it is, with its length and checksum in the header and
+    /// no limit checked: for frames a receiver must refuse (tests of its limits, fuzzing)
+    /// or bytes relayed untouched. [`Frame::from_message`] is the checked way to send.
+    #[must_use]
+    pub fn unchecked(magic: Magic, command: Command, payload: Bytes) -> Self {
+        let header = MessageHeader {
+            magic,
+            command,
+            payload_len: u32::try_from(payload.len()).unwrap_or(u32::MAX),
             checksum: Checksum::of(&payload),
         };
         Self { header, payload }
@@ -104,8 +124,38 @@ impl Framed for Message<'_> {
 /// Payloads up to this size are encoded straight into the output buffer.
 const SMALL_PAYLOAD: usize = 256;
 
+/// Checks a payload length against `max` (at most
+/// [`MAX_PROTOCOL_MESSAGE_LENGTH`](limits::MAX_PROTOCOL_MESSAGE_LENGTH)) and `command`'s
+/// own limit, as a receiver checks a header; returns it as the header's `u32`.
+fn check_payload_len(command: Command, len: usize, max: u32) -> Result<u32, FrameError> {
+    let len = u32::try_from(len).unwrap_or(u32::MAX);
+    if len > max {
+        return Err(FrameError::PayloadTooLarge { len, limit: max });
+    }
+    let limit = msg::max_payload_len(command);
+    if len > limit {
+        return Err(FrameError::MessageTooLarge {
+            command,
+            len,
+            limit,
+        });
+    }
+    Ok(len)
+}
+
 /// Appends the frame of `msg` to `buf`: header, payload, with length and checksum filled in.
-pub fn encode_frame<M: Framed + ?Sized>(magic: Magic, msg: &M, buf: &mut BytesMut) {
+///
+/// The frame is one a receiver takes: a message built from values whose payload is over
+/// [`MAX_PROTOCOL_MESSAGE_LENGTH`](limits::MAX_PROTOCOL_MESSAGE_LENGTH) or its command's
+/// own limit (50,001 `inv` entries, say) is refused, and `buf` is left as it was.
+///
+/// # Errors
+/// [`FrameError::PayloadTooLarge`] or [`FrameError::MessageTooLarge`].
+pub fn encode_frame<M: Framed + ?Sized>(
+    magic: Magic,
+    msg: &M,
+    buf: &mut BytesMut,
+) -> Result<(), FrameError> {
     let start = buf.len();
     // Many small writes are several times faster into a `Vec` than into a `BytesMut` (whose
     // `BufMut` checks and advances on every call). A `BytesMut` becomes a `Vec` and back
@@ -141,13 +191,23 @@ pub fn encode_frame<M: Framed + ?Sized>(magic: Magic, msg: &M, buf: &mut BytesMu
         "encoded_len agrees with encode"
     );
     debug_assert_eq!(checksum, Checksum::of(payload), "hashed in steps");
+    let command = msg.command();
+    let payload_len =
+        match check_payload_len(command, payload.len(), limits::MAX_PROTOCOL_MESSAGE_LENGTH) {
+            Ok(len) => len,
+            Err(e) => {
+                buf.truncate(start);
+                return Err(e);
+            }
+        };
     let header = MessageHeader {
         magic,
-        command: msg.command(),
-        payload_len: payload.len() as u32,
+        command,
+        payload_len,
         checksum,
     };
     buf[start..start + HEADER_LEN].copy_from_slice(&header.to_bytes());
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,21 +309,7 @@ impl FrameDecoder {
     /// # Errors
     /// [`FrameError::PayloadTooLarge`] or [`FrameError::MessageTooLarge`].
     pub fn check_len(&self, command: Command, len: u32) -> Result<(), FrameError> {
-        if len > self.max_payload_len {
-            return Err(FrameError::PayloadTooLarge {
-                len,
-                limit: self.max_payload_len,
-            });
-        }
-        let limit = msg::max_payload_len(command);
-        if len > limit {
-            return Err(FrameError::MessageTooLarge {
-                command,
-                len,
-                limit,
-            });
-        }
-        Ok(())
+        check_payload_len(command, len as usize, self.max_payload_len).map(drop)
     }
 
     /// Checks a header in the protocol's order: size, magic, command, per-message size.
@@ -393,8 +439,7 @@ mod codec {
         fn encode(&mut self, msg: &M, dst: &mut BytesMut) -> Result<(), CodecError> {
             let len = u32::try_from(msg.encoded_len()).unwrap_or(u32::MAX);
             self.decoder.check_len(msg.command(), len)?;
-            encode_frame(self.decoder.magic, msg, dst);
-            Ok(())
+            Ok(encode_frame(self.decoder.magic, msg, dst)?)
         }
     }
 }
@@ -415,11 +460,11 @@ mod tests {
         let mut wire = BytesMut::new();
         let mut frames = Vec::new();
         for nonce in 0..4u64 {
-            let f = Frame::from_message(MAGIC, &Ping { nonce });
-            encode_frame(MAGIC, &Ping { nonce }, &mut wire);
+            let f = Frame::from_message(MAGIC, &Ping { nonce }).unwrap();
+            encode_frame(MAGIC, &Ping { nonce }, &mut wire).unwrap();
             frames.push(f);
-            frames.push(Frame::from_message(MAGIC, &Verack));
-            encode_frame(MAGIC, &Verack, &mut wire);
+            frames.push(Frame::from_message(MAGIC, &Verack).unwrap());
+            encode_frame(MAGIC, &Verack, &mut wire).unwrap();
         }
         (wire, frames)
     }
@@ -460,7 +505,7 @@ mod tests {
         let mut buf = BytesMut::with_capacity(16 * 1024);
         let allocation = buf.as_ptr();
         for m in &messages {
-            encode_frame(MAGIC, m, &mut buf);
+            encode_frame(MAGIC, m, &mut buf).unwrap();
         }
         // Converting to a `Vec` and back keeps the allocation when it is big enough.
         assert_eq!(buf.as_ptr(), allocation);
@@ -530,6 +575,41 @@ mod tests {
         ));
     }
 
+    /// A message built over a size limit is refused by both framers, and the buffer keeps
+    /// what it held (through both of `encode_frame`'s paths: an empty buffer and a busy one).
+    #[test]
+    fn oversize_messages_are_not_framed() {
+        use crate::msg::Inv;
+        use crate::types::{BlockHash, InvItem};
+        let items = alloc::vec![InvItem::block(BlockHash([1; 32])); 50_001];
+        let inv = Inv::from_items(&items);
+        let too_many = FrameError::MessageTooLarge {
+            command: Command::new("inv"),
+            len: 1_800_039,
+            limit: 1_800_003,
+        };
+        let big = alloc::vec![0u8; 4_000_001];
+        let unknown = Message::Unknown {
+            command: Command::new("whatever"),
+            payload: &big,
+        };
+        let too_big = FrameError::PayloadTooLarge {
+            len: 4_000_001,
+            limit: 4_000_000,
+        };
+        for held in [&b""[..], b"earlier frames"] {
+            let mut buf = BytesMut::from(held);
+            assert_eq!(encode_frame(MAGIC, &inv, &mut buf), Err(too_many));
+            assert_eq!(encode_frame(MAGIC, &unknown, &mut buf), Err(too_big));
+            assert_eq!(&buf[..], held);
+            // The largest that fits still goes.
+            encode_frame(MAGIC, &Inv::from_items(&items[..50_000]), &mut buf).unwrap();
+            assert_eq!(buf.len(), held.len() + HEADER_LEN + 1_800_003);
+        }
+        assert_eq!(Frame::from_message(MAGIC, &inv), Err(too_many));
+        assert_eq!(Frame::from_message(MAGIC, &unknown), Err(too_big));
+    }
+
     #[test]
     fn magic_then_command_then_message_limit() {
         let mut dec = FrameDecoder::new(MAGIC);
@@ -561,7 +641,7 @@ mod tests {
     fn bad_checksum_drops_frame_and_continues() {
         let mut wire = header(MAGIC, b"ping\0\0\0\0\0\0\0\0", 8, [1, 2, 3, 4]);
         wire.put_u64_le(7);
-        encode_frame(MAGIC, &Ping { nonce: 8 }, &mut wire);
+        encode_frame(MAGIC, &Ping { nonce: 8 }, &mut wire).unwrap();
         let mut dec = FrameDecoder::new(MAGIC);
         let err = dec.decode(&mut wire).unwrap_err();
         let FrameError::BadChecksum {

@@ -41,8 +41,8 @@
 //! let magic = Network::Signet.magic();
 //! let items = [InvItem { inv_type: InvType::WITNESS_TX, hash: [7; 32] }];
 //! let mut wire = BytesMut::new();
-//! encode_frame(magic, &Ping { nonce: 42 }, &mut wire);
-//! encode_frame(magic, &Inv::from_items(&items), &mut wire);
+//! encode_frame(magic, &Ping { nonce: 42 }, &mut wire)?;
+//! encode_frame(magic, &Inv::from_items(&items), &mut wire)?;
 //!
 //! // Feed the bytes back through the streaming decoder, one byte at a time.
 //! let mut decoder = FrameDecoder::new(magic);

@@ -468,11 +468,12 @@ mod tests {
                 let noise = Frame::from_message(
                     magic,
                     &Inv::from_items(&[InvItem::tx(btcwire::types::Txid([3; 32]))]),
-                );
-                let block = Frame::from_message(magic, &Block::decode(&payload).unwrap());
+                )
+                .unwrap();
+                let block = Frame::from_message(magic, &Block::decode(&payload).unwrap()).unwrap();
                 vec![noise, block]
             } else {
-                vec![Frame::from_message(magic, &NotFound::from_items(&items))]
+                vec![Frame::from_message(magic, &NotFound::from_items(&items)).unwrap()]
             }
         });
         session
@@ -533,7 +534,7 @@ mod tests {
         let header = mine(BlockHash([1; 32]), MerkleNode(root), 1_296_688_602);
         let txs = [tx, tx];
         let block = Block::new(header, &txs);
-        let frame = Frame::from_message(config().magic, &block);
+        let frame = Frame::from_message(config().magic, &block).unwrap();
         let hash = header.block_hash();
         let summary = summarize(&frame, Network::Regtest, hash, 5).unwrap();
         assert!(!summary.ok);
@@ -553,7 +554,7 @@ mod tests {
     #[tokio::test]
     async fn a_different_block_fails() {
         let (payload, hash) = block_payload(false);
-        let frame = Frame::from_message(config().magic, &Block::decode(&payload).unwrap());
+        let frame = Frame::from_message(config().magic, &Block::decode(&payload).unwrap()).unwrap();
         let summary = summarize(&frame, Network::Regtest, BlockHash([5; 32]), 5).unwrap();
         assert!(!summary.ok);
         assert_eq!(summary.json["hash_ok"], false);
@@ -565,7 +566,7 @@ mod tests {
         // The regtest block meets its own target, which is above every other network's
         // limit: `Block::check` passes, the network's limit does not.
         let (payload, hash) = block_payload(false);
-        let frame = Frame::from_message(config().magic, &Block::decode(&payload).unwrap());
+        let frame = Frame::from_message(config().magic, &Block::decode(&payload).unwrap()).unwrap();
         let summary = summarize(&frame, Network::Mainnet, hash, 5).unwrap();
         assert!(!summary.ok);
         assert_eq!(summary.json["pow_ok"], false);

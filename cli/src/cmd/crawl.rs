@@ -325,7 +325,7 @@ async fn visit(
             own.push(from);
         }
     }
-    if peer.send(&GetAddr).await {
+    if peer.send(&GetAddr).await.is_ok() {
         loop {
             let event = tokio::select! {
                 event = events.recv() => event,

@@ -553,10 +553,7 @@ pub(crate) mod tests {
                     .map_or(chain.len(), |i| i + 1)
             };
             let end = chain.len().min(after + MAX_HEADERS_RESULTS as usize);
-            vec![Frame::from_message(
-                magic,
-                &Headers::from_headers(&chain[after..end]),
-            )]
+            vec![Frame::from_message(magic, &Headers::from_headers(&chain[after..end])).unwrap()]
         });
     }
 

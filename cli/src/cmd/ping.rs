@@ -302,7 +302,7 @@ async fn pinger(
                     let n = nonce(&mut rng);
                     let seq = tally.sent + 1;
                     let sent = Instant::now();
-                    if peer.send_notify(&Ping::new(n)).await {
+                    if peer.send_notify(&Ping::new(n)).await.is_ok() {
                         tally.sent += 1;
                         pending.insert(n, Pending { seq, sent });
                     } else {

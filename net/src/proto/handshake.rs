@@ -436,14 +436,16 @@ impl Handshake {
             Some(self.ours.relay),
         );
         let mut buf = BytesMut::new();
-        encode_frame(self.ours.magic, &version, &mut buf);
+        // Within every limit: the user agent is cut to `MAX_SUBVERSION_LENGTH` (`user_agent`)
+        // and the rest of a `version` has a fixed size.
+        encode_frame(self.ours.magic, &version, &mut buf).expect("a version fits its limit");
         self.push(buf.freeze(), Version::COMMAND, now);
     }
 
     /// Queues an empty negotiation message.
     fn queue<M: for<'a> Payload<'a>>(&mut self, message: &M, now: Instant) {
         let mut buf = BytesMut::new();
-        encode_frame(self.ours.magic, message, &mut buf);
+        encode_frame(self.ours.magic, message, &mut buf).expect("an empty payload fits");
         self.push(buf.freeze(), M::COMMAND, now);
     }
 
@@ -579,16 +581,13 @@ mod tests {
     }
 
     fn frame<M: Framed>(message: &M) -> Frame {
-        Frame::from_message(MAGIC, message)
+        Frame::from_message(MAGIC, message).unwrap()
     }
 
-    /// A frame with any command and payload.
+    /// A frame with any command and payload, whatever the limits.
     fn raw(command: &str, payload: &[u8]) -> Frame {
-        let message = Message::Unknown {
-            command: Command::new(command),
-            payload,
-        };
-        Frame::from_message(MAGIC, &message)
+        let payload = btcwire::bytes::Bytes::copy_from_slice(payload);
+        Frame::unchecked(MAGIC, Command::new(command), payload)
     }
 
     /// The peer's `version` at protocol `version` with `nonce`, its clock 5 s ahead.
@@ -884,7 +883,7 @@ mod tests {
     fn frame_for_another_network_is_refused() {
         let t0 = Instant::now();
         let mut hs = start(Role::Inbound, &NonceSet::new(), t0);
-        let mainnet = Frame::from_message(Magic::MAINNET, &Verack);
+        let mainnet = Frame::from_message(Magic::MAINNET, &Verack).unwrap();
         assert_eq!(
             hs.handle_frame(&mainnet, t0),
             violation(Violation::Frame(FrameError::WrongMagic {
@@ -940,7 +939,7 @@ mod tests {
                 frame(&SendAddrV2),
                 frame(&SendHeaders),
                 raw("ping", &[1]),
-                Frame::from_message(Magic::MAINNET, &Verack),
+                Frame::from_message(Magic::MAINNET, &Verack).unwrap(),
             ];
             for (i, f) in later.iter().enumerate() {
                 let at = t0 + Duration::from_secs(i as u64 + 1);
@@ -1531,7 +1530,7 @@ mod tests {
             7 => frame(&SendHeaders),
             8 => raw("version", &[1, 2, 3]),
             9 => raw("whatever", &[9; 9]),
-            10 => Frame::from_message(Magic::MAINNET, &Verack),
+            10 => Frame::from_message(Magic::MAINNET, &Verack).unwrap(),
             _ => frame(&Ping { nonce: 3 }),
         }
     }

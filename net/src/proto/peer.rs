@@ -93,7 +93,7 @@ use btcwire::msg::{
     Pong, Tx,
 };
 use btcwire::types::{AddrEntry, AddrV2Entry, BlockHash, InvItem, NetAddrV2, ServiceFlags};
-use btcwire::{Command, Frame, HEADER_LEN, Magic, Message, MessageError, encode_frame};
+use btcwire::{Command, Frame, FrameError, HEADER_LEN, Magic, Message, MessageError, encode_frame};
 use bytes::{Bytes, BytesMut};
 
 use crate::config::{INVENTORY_BROADCAST_MAX, PeerConfig};
@@ -477,16 +477,27 @@ impl Peer {
     }
 
     /// Queues `msg` at once. An `inv` marks its hashes as known to the peer.
-    pub fn send<M: Framed + ?Sized>(&mut self, msg: &M, now: Instant) {
+    ///
+    /// # Errors
+    /// [`FrameError`] for a message over the protocol's size limits: nothing is queued.
+    pub fn send<M: Framed + ?Sized>(&mut self, msg: &M, now: Instant) -> Result<(), FrameError> {
         self.observe(now);
         let mut buf = BytesMut::new();
-        encode_frame(self.magic, msg, &mut buf);
+        encode_frame(self.magic, msg, &mut buf)?;
         let command = msg.command();
         self.count_sent(command, buf.len());
         if command == Inv::COMMAND {
             self.mark_sent_inv(&buf[HEADER_LEN..]);
         }
         self.push_out(buf.freeze());
+        Ok(())
+    }
+
+    /// Queues a message the peer builds itself, within every limit by construction (lists
+    /// are cut to their limits before they get here).
+    fn send_own<M: Framed + ?Sized>(&mut self, msg: &M, now: Instant) {
+        let sent = self.send(msg, now);
+        debug_assert!(sent.is_ok(), "{sent:?}");
     }
 
     /// Queues a frame as it is (a relayed `block` or `tx`, say) without copying a large
@@ -547,7 +558,7 @@ impl Peer {
         now: Instant,
     ) -> Result<(), LocatorTooLong> {
         check_locator(locator)?;
-        self.send(&GetHeaders::new(self.protocol_version, locator, stop), now);
+        self.send_own(&GetHeaders::new(self.protocol_version, locator, stop), now);
         Ok(())
     }
 
@@ -563,7 +574,7 @@ impl Peer {
         now: Instant,
     ) -> Result<(), LocatorTooLong> {
         check_locator(locator)?;
-        self.send(&GetBlocks::new(self.protocol_version, locator, stop), now);
+        self.send_own(&GetBlocks::new(self.protocol_version, locator, stop), now);
         Ok(())
     }
 
@@ -571,7 +582,7 @@ impl Peer {
     /// [`MAX_GETDATA_ENTRIES`]; nothing for an empty slice.
     pub fn push_getdata(&mut self, items: &[InvItem], now: Instant) {
         for chunk in items.chunks(MAX_GETDATA_ENTRIES) {
-            self.send(&GetData::from_items(chunk), now);
+            self.send_own(&GetData::from_items(chunk), now);
         }
     }
 
@@ -607,9 +618,9 @@ impl Peer {
                     AddrV2Entry::new(e.time, e.addr.services, addr, e.addr.port)
                 })
                 .collect();
-            self.send(&AddrV2::from_entries(&v2), now);
+            self.send_own(&AddrV2::from_entries(&v2), now);
         } else {
-            self.send(&Addr::from_entries(&picked), now);
+            self.send_own(&Addr::from_entries(&picked), now);
         }
     }
 
@@ -690,7 +701,7 @@ impl Peer {
                 )?;
             }
             // BIP 31: answer with the same nonce (not before 60001).
-            Message::Ping(ping) if !self.pre_bip31() => self.send(&ping.pong(), now),
+            Message::Ping(ping) if !self.pre_bip31() => self.send_own(&ping.pong(), now),
             Message::Pong(pong) => return Ok(self.on_pong(pong.nonce, now)),
             Message::SendHeaders(_) => self.wants_headers = true,
             Message::FeeFilter(filter) => {
@@ -759,7 +770,7 @@ impl Peer {
     fn send_ping(&mut self, now: Instant) {
         self.ping_start = now;
         if self.pre_bip31() {
-            self.send(
+            self.send_own(
                 &Message::Unknown {
                     command: Ping::COMMAND,
                     payload: &[],
@@ -771,7 +782,7 @@ impl Peer {
         // Core never uses nonce 0, which would be indistinguishable from "no ping".
         let nonce = NonZeroU64::new(self.rng.next_u64()).unwrap_or(NonZeroU64::MIN);
         self.ping_nonce = Some(nonce);
-        self.send(&Ping::new(nonce.get()), now);
+        self.send_own(&Ping::new(nonce.get()), now);
     }
 
     /// Flushes one trickle when it is due, and keeps the Poisson timer armed while
@@ -792,7 +803,7 @@ impl Peer {
                     .inv_queue
                     .pop_batch(INVENTORY_BROADCAST_MAX, &mut self.known);
                 if !batch.is_empty() {
-                    self.send(&Inv::from_items(&batch), now);
+                    self.send_own(&Inv::from_items(&batch), now);
                 }
                 self.trickle_at = if self.inv_queue.is_empty() {
                     None
@@ -988,7 +999,7 @@ mod tests {
     }
 
     fn frame<'a, M: Payload<'a>>(msg: &M) -> Frame {
-        Frame::from_message(MAGIC, msg)
+        Frame::from_message(MAGIC, msg).unwrap()
     }
 
     /// Drains `poll_transmit` and decodes the bytes as a remote peer would.
@@ -1245,7 +1256,8 @@ mod tests {
                 command: Ping::COMMAND,
                 payload: &[],
             },
-        );
+        )
+        .unwrap();
         peer.handle_frame(empty_ping.clone(), t0).unwrap();
         assert!(sent(&mut peer).is_empty());
         assert_eq!(events(&mut peer), [PeerEvent::Message(empty_ping.clone())]);
@@ -1269,7 +1281,8 @@ mod tests {
                 command: Inv::COMMAND,
                 payload: &[2, 0, 0],
             },
-        );
+        )
+        .unwrap();
         let err = peer.handle_frame(bad, t0).unwrap_err();
         match err {
             Violation::Malformed { command, source } => {
@@ -1447,7 +1460,8 @@ mod tests {
                     command: Command::new("mystery"),
                     payload: b"??",
                 },
-            ),
+            )
+            .unwrap(),
         ];
         for f in &frames {
             peer.handle_frame(f.clone(), t0).unwrap();
@@ -1772,7 +1786,8 @@ mod tests {
                 command: Command::new("block"),
                 payload: &[7u8; 10_000],
             },
-        );
+        )
+        .unwrap();
         let payload_ptr = big.payload.as_ptr();
         peer.send_frame(big.clone(), t0);
         let header = peer.poll_transmit().unwrap();
@@ -1791,7 +1806,7 @@ mod tests {
     fn sent_inv_marks_items_known() {
         let t0 = Instant::now();
         let (mut peer, _) = established(t0);
-        peer.send(&Inv::from_items(&[tx(1)]), t0);
+        peer.send(&Inv::from_items(&[tx(1)]), t0).unwrap();
         peer.send_frame(frame(&Inv::from_items(&[tx(2)])), t0);
         assert!(peer.knows(&hash(1)) && peer.knows(&hash(2)));
     }
@@ -1803,10 +1818,10 @@ mod tests {
         cfg.max_outbound_queue = 4;
         let mut peer = peer_with(&cfg, remote(PROTOCOL_VERSION), t0); // 1 queued: the ping
         for n in 0..2 {
-            peer.send(&Ping::new(n), t0);
+            peer.send(&Ping::new(n), t0).unwrap();
         }
         assert!(!peer.is_send_paused());
-        peer.send(&Ping::new(2), t0);
+        peer.send(&Ping::new(2), t0).unwrap();
         assert!(peer.is_send_paused(), "4 entries queued");
         // Protocol answers still go in, beyond the bound: nothing is dropped.
         peer.handle_frame(frame(&Ping::new(9)), t0).unwrap();
@@ -1876,7 +1891,8 @@ mod tests {
                         command,
                         payload: &[],
                     },
-                ),
+                )
+                .unwrap(),
                 t0,
             )
             .unwrap();
@@ -2052,6 +2068,7 @@ mod tests {
                 payload: &payload,
             },
         )
+        .unwrap()
     }
 
     /// Records which hook saw what.

@@ -364,8 +364,8 @@ async fn listen_reports_peers_messages_and_disconnections() {
     .expect("handshake");
     let (tx, mut events) = tokio::sync::mpsc::channel(64);
     let client = btcwire_net::spawn(done, 1, &config, tx);
-    assert!(client.send(&Ping::new(0x2a)).await);
-    assert!(client.send(&GetAddr).await);
+    assert_eq!(client.send(&Ping::new(0x2a)).await, Ok(()));
+    assert_eq!(client.send(&GetAddr).await, Ok(()));
     // The pong proves the ping was handled; the addr answer holds the `--peer` address.
     let (mut pong, mut answer) = (false, None);
     let started = Instant::now();

@@ -173,7 +173,7 @@ fn encoder_refuses_what_the_other_side_would() {
     let mut codec = FrameCodec::new(Magic::REGTEST);
     let mut dst = BytesMut::new();
     // A frame for another network.
-    let mainnet = Frame::from_message(Magic::MAINNET, &Verack);
+    let mainnet = Frame::from_message(Magic::MAINNET, &Verack).unwrap();
     let e = codec.encode(mainnet.clone(), &mut dst).unwrap_err();
     assert!(
         matches!(
@@ -186,7 +186,7 @@ fn encoder_refuses_what_the_other_side_would() {
         "{e:?}"
     );
     // A frame whose header does not describe its payload.
-    let mut lying = Frame::from_message(Magic::REGTEST, &Ping { nonce: 1 });
+    let mut lying = Frame::from_message(Magic::REGTEST, &Ping { nonce: 1 }).unwrap();
     lying.payload = Bytes::from_static(&[0; 7]);
     let e = codec.encode(lying, &mut dst).unwrap_err();
     assert!(
@@ -218,7 +218,10 @@ fn encoder_refuses_what_the_other_side_would() {
         .encode(&Inv::from_items(&items[..50_000]), &mut dst)
         .unwrap();
     codec
-        .encode(Frame::from_message(Magic::REGTEST, &Verack), &mut dst)
+        .encode(
+            Frame::from_message(Magic::REGTEST, &Verack).unwrap(),
+            &mut dst,
+        )
         .unwrap();
     let first = codec.decode(&mut dst).unwrap().unwrap().unwrap();
     assert_eq!(first.decode_as::<Inv<'_>>().unwrap().len(), 50_000);

@@ -95,7 +95,7 @@ async fn two_peers_back_to_back_over_a_pipe() {
         inv_type: InvType::BLOCK,
         hash: [3; 32],
     }];
-    assert!(peer_a.send_notify(&Inv::from_items(&items)).await);
+    assert_eq!(peer_a.send_notify(&Inv::from_items(&items)).await, Ok(()));
     let got = wait_for(&mut ev_b, |e| match e {
         Event::Peer {
             event: PeerEvent::Message(f),
@@ -219,7 +219,7 @@ async fn hostile_peers_are_disconnected_with_the_right_reason_and_others_carry_o
     let mut over_limit = vec![0xfd, 0x51, 0xc3]; // 50,001 entries
     over_limit.extend_from_slice(&[0u8; 36]);
     let mut wtxidrelay = BytesMut::new();
-    encode_frame(magic, &WtxidRelay, &mut wtxidrelay);
+    encode_frame(magic, &WtxidRelay, &mut wtxidrelay).unwrap();
     let cases: Vec<(&str, BytesMut, Expect)> = vec![
         (
             "count over limit",
@@ -292,7 +292,7 @@ async fn hostile_peers_are_disconnected_with_the_right_reason_and_others_carry_o
         .await
         .unwrap();
     let mut ping = BytesMut::new();
-    encode_frame(magic, &Ping { nonce: 77 }, &mut ping);
+    encode_frame(magic, &Ping { nonce: 77 }, &mut ping).unwrap();
     client.write_all(&ping).await.unwrap();
     let seen = wait_for(&mut events, |e| match e {
         Event::Peer {
@@ -310,7 +310,7 @@ async fn hostile_peers_are_disconnected_with_the_right_reason_and_others_carry_o
     assert!(!server_side.is_disconnected());
 
     // The well-behaved peer still answers.
-    assert!(good.send(&Ping { nonce: 5 }).await);
+    assert_eq!(good.send(&Ping { nonce: 5 }).await, Ok(()));
     assert!(!good.is_disconnected());
     let pong = wait_for(&mut good_events, |e| match e {
         Event::Peer {

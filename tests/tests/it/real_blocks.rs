@@ -114,7 +114,7 @@ fn real_blocks_through_the_frame_decoder() {
     for real in REAL_BLOCKS {
         let block = Block::decode(real.bytes).unwrap();
         let mut wire = BytesMut::new();
-        encode_frame(magic, &block, &mut wire);
+        encode_frame(magic, &block, &mut wire).unwrap();
         assert_eq!(wire.len(), 24 + real.bytes.len());
         let mut decoder = FrameDecoder::new(magic);
         // Arrive in 1,400-byte segments, as from a socket.

@@ -16,7 +16,7 @@ proptest! {
         let mut wire = BytesMut::new();
         for (command, payload) in &msgs {
             let msg = Message::decode(*command, payload).unwrap();
-            encode_frame(magic, &msg, &mut wire);
+            encode_frame(magic, &msg, &mut wire).unwrap();
         }
         let mut points: Vec<usize> = cuts.iter().map(|i| i.index(wire.len() + 1)).collect();
         points.sort_unstable();

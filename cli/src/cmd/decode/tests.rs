@@ -496,15 +496,15 @@ fn run(args: &Args, input: &[u8]) -> (String, String, usize) {
 fn stream_with_errors() -> Vec<u8> {
     let magic = Network::Mainnet.magic();
     let mut wire = BytesMut::new();
-    encode_frame(magic, &Ping::new(1), &mut wire);
-    encode_frame(magic, &Ping::new(2), &mut wire);
+    encode_frame(magic, &Ping::new(1), &mut wire).unwrap();
+    encode_frame(magic, &Ping::new(2), &mut wire).unwrap();
     wire[32 + 20] ^= 0xff;
     let cut = Message::Unknown {
         command: Command::new("version"),
         payload: &bytes(DEVREF_VERSION)[..84],
     };
-    encode_frame(magic, &cut, &mut wire);
-    encode_frame(magic, &Ping::new(3), &mut wire);
+    encode_frame(magic, &cut, &mut wire).unwrap();
+    encode_frame(magic, &Ping::new(3), &mut wire).unwrap();
     wire.to_vec()
 }
 
