@@ -187,6 +187,15 @@ impl<'a, T: Item<'a>> List<'a, T> {
         }
     }
 
+    /// Returns the items of a list built from items (`None` for a decoded list).
+    #[inline]
+    pub(crate) const fn items(&self) -> Option<&'a [T]> {
+        match self.repr {
+            Repr::Items(items) => Some(items),
+            Repr::Wire { .. } => None,
+        }
+    }
+
     /// Returns whether the list was decoded from bytes inside `bytes` (rather than built
     /// from items, or decoded from elsewhere).
     pub(crate) fn decoded_within(&self, bytes: &[u8]) -> bool {

@@ -310,8 +310,13 @@ impl<'a> Tx<'a> {
     /// has a witness item (Bitcoin Core's `HasWitness`). Stacks that are all empty are
     /// written as a transaction without witness, which is what the decoder requires.
     #[must_use]
+    #[inline]
     pub fn is_segwit(&self) -> bool {
-        self.witnesses.iter().any(|w| !w.is_empty())
+        match self.witnesses.items() {
+            Some(stacks) => stacks.iter().any(|w| !w.is_empty()),
+            // Decoded stacks: the decoder refuses a witness section of empty stacks only.
+            None => !self.witnesses.is_empty(),
+        }
     }
 
     /// Returns whether this is a coinbase: one input spending [`OutPoint::COINBASE`].
