@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 
 use bytes::BufMut;
 
-use crate::header::Command;
+use crate::header::{Command, Network};
 use crate::msg::Payload;
 use crate::sha256d::Sha256d;
 use crate::types::block_header::{BlockHeader, PowError};
@@ -268,7 +268,22 @@ impl<'a> Block<'a> {
     /// is Core's order, except that Core checks for no transactions ("bad-blk-length")
     /// after the merkle root.
     pub fn check(&self) -> Result<BlockHash, BlockError> {
-        let hash = self.header.check_pow()?;
+        self.check_with(self.header.check_pow())
+    }
+
+    /// Checks the block as [`Block::check`] does, with its proof of work also held to
+    /// `network`'s limit ([`BlockHeader::check_pow_on`], as Core's `CheckProofOfWork`).
+    ///
+    /// # Errors
+    /// As [`Block::check`]; [`PowError::AboveLimit`] inside [`BlockError::Pow`] for a target
+    /// above the network's `powLimit`.
+    pub fn check_on(&self, network: Network) -> Result<BlockHash, BlockError> {
+        self.check_with(self.header.check_pow_on(network))
+    }
+
+    /// The checks after proof of work, whose result is `pow`.
+    fn check_with(&self, pow: Result<BlockHash, PowError>) -> Result<BlockHash, BlockError> {
+        let hash = pow?;
         let txids: Vec<[u8; 32]> = self.txs().map(|tx| tx.txid().0).collect();
         let (computed, mutated) =
             merkle_root_mutated(txids.iter().copied()).ok_or(BlockError::NoTransactions)?;
@@ -526,6 +541,34 @@ mod tests {
         // A pair of equal leaves anywhere, not only at the end.
         assert!(mutated(&[l[0], l[0], l[1], l[2]]).unwrap().1);
         assert_eq!(mutated(&[]), None);
+    }
+
+    /// `check_on` adds the network's proof-of-work limit to `check`: a regtest block
+    /// passes on regtest and is above every other network's limit.
+    #[test]
+    fn check_on_holds_pow_to_the_network_limit() {
+        let cb = Tx::new(1, &COINBASE_IN, &PAY, &[], 0);
+        let txs = [cb];
+        let block = Block::new(mined(&txs), &txs);
+        let hash = block.block_hash();
+        assert_eq!(block.check(), Ok(hash));
+        assert_eq!(block.check_on(Network::Regtest), Ok(hash));
+        for network in [Network::Mainnet, Network::Testnet4, Network::Signet] {
+            assert!(
+                matches!(
+                    block.check_on(network),
+                    Err(BlockError::Pow(PowError::AboveLimit {
+                        bits: 0x207f_ffff,
+                        ..
+                    }))
+                ),
+                "{network:?}"
+            );
+        }
+        // The mainnet genesis block passes on mainnet.
+        let genesis = hex(GENESIS_BLOCK);
+        let genesis = Block::decode(&genesis).unwrap();
+        assert_eq!(genesis.check_on(Network::Mainnet), Ok(genesis.block_hash()));
     }
 
     #[test]
