@@ -13,6 +13,14 @@ use tokio_util::codec::{FramedRead, FramedWrite};
 
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// The frame error inside a codec error; an I/O error fails the test.
+fn frame_error(e: CodecError) -> FrameError {
+    match e {
+        CodecError::Frame(e) => e,
+        other => panic!("not a frame error: {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn messages_cross_a_pipe() {
     let magic = Network::Regtest.magic();
@@ -64,13 +72,11 @@ async fn oversize_frame_is_an_error_before_its_payload_arrives() {
         .await
         .unwrap()
         .unwrap();
-    assert!(matches!(
-        item,
-        Err(CodecError::Frame(FrameError::PayloadTooLarge {
-            len: 4_000_001,
-            limit: 4_000_000
-        }))
-    ));
+    let over = FrameError::PayloadTooLarge {
+        len: 4_000_001,
+        limit: 4_000_000,
+    };
+    assert_eq!(frame_error(item.unwrap_err()), over);
 }
 
 #[tokio::test]
@@ -83,13 +89,11 @@ async fn wrong_magic_is_refused() {
         .await
         .unwrap()
         .unwrap();
-    assert!(matches!(
-        item,
-        Err(CodecError::Frame(FrameError::WrongMagic {
-            expected: Magic::SIGNET,
-            actual: Magic::MAINNET
-        }))
-    ));
+    let wrong = FrameError::WrongMagic {
+        expected: Magic::SIGNET,
+        actual: Magic::MAINNET,
+    };
+    assert_eq!(frame_error(item.unwrap_err()), wrong);
 }
 
 /// A frame whose checksum fails is handed over as an item and consumed; the frames after it
@@ -126,11 +130,8 @@ async fn bad_checksum_is_an_item_and_the_stream_goes_on() {
     let second = next().await.unwrap().unwrap().unwrap();
     assert_eq!(second.message().unwrap(), Message::Ping(Ping { nonce: 7 }));
     // An invalid command is fatal: an error, then the end of the stream.
-    let third = next().await.unwrap();
-    assert!(
-        matches!(third, Err(CodecError::Frame(FrameError::InvalidCommand(_)))),
-        "{third:?}"
-    );
+    let third = frame_error(next().await.unwrap().unwrap_err());
+    assert!(matches!(third, FrameError::InvalidCommand(_)), "{third:?}");
     assert!(next().await.is_none());
 }
 
@@ -140,31 +141,26 @@ async fn bad_checksum_is_an_item_and_the_stream_goes_on() {
 fn per_message_and_lowered_limits() {
     let mut codec = FrameCodec::new(Magic::MAINNET);
     let mut src = raw_frame(Magic::MAINNET, *b"ping\0\0\0\0\0\0\0\0", 9, [0; 4], &[]);
-    let e = codec.decode(&mut src).unwrap_err();
+    let e = frame_error(codec.decode(&mut src).unwrap_err());
     assert!(
         matches!(
             e,
-            CodecError::Frame(FrameError::MessageTooLarge {
+            FrameError::MessageTooLarge {
                 len: 9,
                 limit: 8,
                 ..
-            })
+            }
         ),
         "{e:?}"
     );
     let mut small = FrameCodec::new(Magic::MAINNET).with_max_payload_len(1_000);
     let mut src = raw_frame(Magic::MAINNET, *b"block\0\0\0\0\0\0\0", 1_001, [0; 4], &[]);
-    let e = small.decode(&mut src).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            CodecError::Frame(FrameError::PayloadTooLarge {
-                len: 1_001,
-                limit: 1_000
-            })
-        ),
-        "{e:?}"
-    );
+    let e = frame_error(small.decode(&mut src).unwrap_err());
+    let over = FrameError::PayloadTooLarge {
+        len: 1_001,
+        limit: 1_000,
+    };
+    assert_eq!(e, over);
 }
 
 /// The encoder writes only what a decoder for its network takes, and nothing otherwise.
@@ -174,42 +170,36 @@ fn encoder_refuses_what_the_other_side_would() {
     let mut dst = BytesMut::new();
     // A frame for another network.
     let mainnet = Frame::from_message(Magic::MAINNET, &Verack).unwrap();
-    let e = codec.encode(mainnet.clone(), &mut dst).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            CodecError::Frame(FrameError::WrongMagic {
-                expected: Magic::REGTEST,
-                actual: Magic::MAINNET
-            })
-        ),
-        "{e:?}"
-    );
+    let e = frame_error(codec.encode(mainnet.clone(), &mut dst).unwrap_err());
+    let wrong = FrameError::WrongMagic {
+        expected: Magic::REGTEST,
+        actual: Magic::MAINNET,
+    };
+    assert_eq!(e, wrong);
     // A frame whose header does not describe its payload.
     let mut lying = Frame::from_message(Magic::REGTEST, &Ping { nonce: 1 }).unwrap();
     lying.payload = Bytes::from_static(&[0; 7]);
-    let e = codec.encode(lying, &mut dst).unwrap_err();
+    let e = frame_error(codec.encode(lying, &mut dst).unwrap_err());
     assert!(
         matches!(
             e,
-            CodecError::Frame(FrameError::LengthMismatch {
+            FrameError::LengthMismatch {
                 header: 8,
                 payload: 7,
                 ..
-            })
+            }
         ),
         "{e:?}"
     );
     // A message over its command's limit: 50,001 inventory entries.
     let items = vec![InvItem::block(BlockHash([1; 32])); 50_001];
-    let e = codec
-        .encode(&Inv::from_items(&items), &mut dst)
-        .unwrap_err();
+    let e = frame_error(
+        codec
+            .encode(&Inv::from_items(&items), &mut dst)
+            .unwrap_err(),
+    );
     assert!(
-        matches!(
-            e,
-            CodecError::Frame(FrameError::MessageTooLarge { len: 1_800_039, .. })
-        ),
+        matches!(e, FrameError::MessageTooLarge { len: 1_800_039, .. }),
         "{e:?}"
     );
     assert!(dst.is_empty(), "nothing written for refused frames");

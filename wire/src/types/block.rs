@@ -655,6 +655,12 @@ mod tests {
     /// The witness reserved value of the test blocks.
     const RESERVED: [u8; 32] = [0x5a; 32];
 
+    /// The coinbase witness of the test blocks: the reserved value alone.
+    const CB_WITNESS: [Witness<'static>; 1] = [Witness::from_items(&[&RESERVED])];
+
+    /// The witness stack of the test blocks' segwit transactions: one 20-byte item.
+    const SEGWIT_STACK: [Witness<'static>; 1] = [Witness::from_items(&[&[7; 20]])];
+
     /// A commitment output's script: the prefix, then `commitment`, then `extra`.
     fn commitment_script(commitment: [u8; 32], extra: &[u8]) -> Vec<u8> {
         let mut script = Vec::from(WITNESS_COMMITMENT_PREFIX);
@@ -713,8 +719,7 @@ mod tests {
     #[test]
     fn witness_commitment_valid_and_mismatch() {
         let input = spend(1);
-        let item: &[u8] = &[7; 20];
-        let stack = [Witness::from_items(core::slice::from_ref(&item))];
+        let stack = SEGWIT_STACK;
         let segwit = [Tx::new(2, &input, &PAY, &stack, 0)];
         let right = computed(&RESERVED, &segwit);
         // Once by hand: SHA-256d(root || reserved), the root over [0, wtxid].
@@ -726,8 +731,7 @@ mod tests {
         h.update(&RESERVED);
         assert_eq!(right, h.finalize());
 
-        let reserved: &[u8] = &RESERVED;
-        let cb_witness = [Witness::from_items(core::slice::from_ref(&reserved))];
+        let cb_witness = CB_WITNESS;
         let valid = commitment_script(right, &[]);
         assert_eq!(
             commitment(&[&valid], &cb_witness, &segwit),
@@ -774,11 +778,9 @@ mod tests {
     #[test]
     fn witness_commitment_last_output_counts() {
         let input = spend(1);
-        let item: &[u8] = &[7; 20];
-        let stack = [Witness::from_items(core::slice::from_ref(&item))];
+        let stack = SEGWIT_STACK;
         let segwit = [Tx::new(2, &input, &PAY, &stack, 0)];
-        let reserved: &[u8] = &RESERVED;
-        let cb_witness = [Witness::from_items(core::slice::from_ref(&reserved))];
+        let cb_witness = CB_WITNESS;
         let right = computed(&RESERVED, &segwit);
         let (valid, bogus) = (
             commitment_script(right, &[]),
@@ -829,8 +831,7 @@ mod tests {
     #[test]
     fn witness_commitment_missing() {
         let input = spend(1);
-        let item: &[u8] = &[7; 20];
-        let stack = [Witness::from_items(core::slice::from_ref(&item))];
+        let stack = SEGWIT_STACK;
         let segwit = [Tx::new(2, &input, &PAY, &stack, 0)];
         let plain = [Tx::new(2, &input, &PAY, &[], 0)];
         assert_eq!(
@@ -848,8 +849,7 @@ mod tests {
     #[test]
     fn witness_commitment_bad_reserved_value() {
         let input = spend(1);
-        let item: &[u8] = &[7; 20];
-        let stack = [Witness::from_items(core::slice::from_ref(&item))];
+        let stack = SEGWIT_STACK;
         let segwit = [Tx::new(2, &input, &PAY, &stack, 0)];
         let script = commitment_script(computed(&RESERVED, &segwit), &[]);
         let bad = |items: &[&[u8]], txs: &[Tx<'_>]| {
@@ -899,8 +899,7 @@ mod tests {
     fn witness_commitment_without_witness_transactions() {
         let input = spend(1);
         let plain = [Tx::new(2, &input, &PAY, &[], 0)];
-        let reserved: &[u8] = &RESERVED;
-        let cb_witness = [Witness::from_items(core::slice::from_ref(&reserved))];
+        let cb_witness = CB_WITNESS;
         // Without witness transactions the witness root is the txid root with the
         // coinbase's txid zeroed.
         let mut root = Sha256d::new();
@@ -938,8 +937,7 @@ mod tests {
     #[test]
     fn duplicated_witness_transactions_keep_the_commitment() {
         let (a, b) = (spend(1), spend(2));
-        let item: &[u8] = &[7; 20];
-        let stack = [Witness::from_items(core::slice::from_ref(&item))];
+        let stack = SEGWIT_STACK;
         let (a, b) = (
             Tx::new(2, &a, &PAY, &stack, 0),
             Tx::new(2, &b, &PAY, &stack, 0),
@@ -950,8 +948,7 @@ mod tests {
             value: 0,
             script_pubkey: &script,
         }];
-        let reserved: &[u8] = &RESERVED;
-        let cb_witness = [Witness::from_items(core::slice::from_ref(&reserved))];
+        let cb_witness = CB_WITNESS;
         let cb = Tx::new(1, &COINBASE_IN, &outputs, &cb_witness, 0);
         let honest = [cb, a, b];
         let header = mined(&honest);
