@@ -129,9 +129,21 @@ const SMALL_PAYLOAD: usize = 256;
 /// own limit, as a receiver checks a header; returns it as the header's `u32`.
 fn check_payload_len(command: Command, len: usize, max: u32) -> Result<u32, FrameError> {
     let len = u32::try_from(len).unwrap_or(u32::MAX);
+    check_size(len, max)?;
+    check_command_size(command, len)?;
+    Ok(len)
+}
+
+/// The first check of a header: its length against `max`, whatever the command.
+fn check_size(len: u32, max: u32) -> Result<(), FrameError> {
     if len > max {
         return Err(FrameError::PayloadTooLarge { len, limit: max });
     }
+    Ok(())
+}
+
+/// The last check of a header: its length against its command's own limit.
+fn check_command_size(command: Command, len: u32) -> Result<(), FrameError> {
     let limit = msg::max_payload_len(command);
     if len > limit {
         return Err(FrameError::MessageTooLarge {
@@ -140,7 +152,7 @@ fn check_payload_len(command: Command, len: usize, max: u32) -> Result<u32, Fram
             limit,
         });
     }
-    Ok(len)
+    Ok(())
 }
 
 /// Appends the frame of `msg` to `buf`: header, payload, with length and checksum filled in.
@@ -315,12 +327,7 @@ impl FrameDecoder {
     /// Checks a header in the protocol's order: size, magic, command, per-message size.
     fn check(&self, raw: &[u8; HEADER_LEN]) -> Result<MessageHeader, FrameError> {
         let len = u32::from_le_bytes([raw[16], raw[17], raw[18], raw[19]]);
-        if len > self.max_payload_len {
-            return Err(FrameError::PayloadTooLarge {
-                len,
-                limit: self.max_payload_len,
-            });
-        }
+        check_size(len, self.max_payload_len)?;
         let magic = Magic([raw[0], raw[1], raw[2], raw[3]]);
         if magic != self.magic {
             return Err(FrameError::WrongMagic {
@@ -329,14 +336,7 @@ impl FrameDecoder {
             });
         }
         let header = MessageHeader::from_bytes(raw)?;
-        let limit = msg::max_payload_len(header.command);
-        if len > limit {
-            return Err(FrameError::MessageTooLarge {
-                command: header.command,
-                len,
-                limit,
-            });
-        }
+        check_command_size(header.command, len)?;
         Ok(header)
     }
 }
