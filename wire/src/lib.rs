@@ -15,7 +15,7 @@
 //!
 //! An inbound frame is checked in this order: payload length against the network limit,
 //! magic, command shape, length against the command's limit ([`msg::max_payload_len`]),
-//! checksum, decode, no trailing bytes. The first three come from the 24 header bytes alone,
+//! checksum, decode, no trailing bytes. The first four come from the 24 header bytes alone,
 //! so an oversized or foreign frame is refused before a single payload byte is buffered.
 //!
 //! ## Decoding
