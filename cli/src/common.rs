@@ -76,9 +76,9 @@ pub(crate) struct PeerOptions {
     /// SOCKS5 proxy for outbound connections (Tor), e.g. socks5://127.0.0.1:9050.
     #[arg(long, value_parser = parse_proxy, value_name = "URL")]
     pub(crate) proxy: Option<SocketAddr>,
-    /// Time allowed to open each connection.
-    #[arg(long, default_value = "5s", value_parser = parse_duration, value_name = "DUR")]
-    pub(crate) connect_timeout: Duration,
+    /// Time allowed to open each connection [default: 5s].
+    #[arg(long, value_parser = parse_duration, value_name = "DUR")]
+    pub(crate) connect_timeout: Option<Duration>,
     /// Time allowed for each whole handshake (version to verack).
     #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "DUR")]
     pub(crate) timeout: Duration,
@@ -90,6 +90,18 @@ impl PeerOptions {
         self.network.parse().unwrap_or(Network::Mainnet)
     }
 
+    /// Returns the options given that only apply to connections we open.
+    pub(crate) fn outbound_only(&self) -> Vec<&'static str> {
+        let mut given = Vec::new();
+        if self.proxy.is_some() {
+            given.push("--proxy");
+        }
+        if self.connect_timeout.is_some() {
+            given.push("--connect-timeout");
+        }
+        given
+    }
+
     /// Returns the peer configuration these options describe.
     pub(crate) fn config(&self) -> PeerConfig {
         let mut config = PeerConfig::new(self.network());
@@ -99,7 +111,9 @@ impl PeerOptions {
         config.services = self.services;
         config.start_height = self.start_height;
         config.relay = self.relay;
-        config.connect_timeout = self.connect_timeout;
+        config.connect_timeout = self
+            .connect_timeout
+            .unwrap_or(btcwire_net::config::CONNECT_TIMEOUT);
         config.handshake_timeout = self.timeout;
         config
     }
@@ -337,7 +351,8 @@ pub(crate) fn info_json(info: &RemoteInfo) -> serde_json::Value {
     })
 }
 
-/// The negotiation fingerprint: `>version <version <verack >verack`.
+/// The negotiation fingerprint: `>version <version >verack <verack`, with every other message
+/// of the handshake in its place (`>wtxidrelay`, `<sendaddrv2`, ...).
 pub(crate) fn fingerprint(info: &RemoteInfo) -> String {
     info.timeline
         .iter()

@@ -6,7 +6,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 mod cmd;
 mod common;
@@ -102,6 +102,15 @@ async fn run(command: Command) -> Result<bool, Error> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let misuse = match &cli.command {
+        Command::Listen(args) => args.usage_error(),
+        _ => None,
+    };
+    if let Some(why) = misuse {
+        Cli::command()
+            .error(clap::error::ErrorKind::ArgumentConflict, why)
+            .exit();
+    }
     init_logs(cli.verbose);
     let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

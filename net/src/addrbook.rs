@@ -66,7 +66,8 @@
 //!
 //! [`dns_seeds`] lists Bitcoin Core's seed host names (`kernel/chainparams.cpp`, `vSeeds`);
 //! [`resolve_seeds`] resolves them concurrently with a timeout each. A seed answers with the
-//! A/AAAA records of nodes it crawled; the caller adds them with [`AddrSource::Seed`].
+//! A/AAAA records of nodes it crawled; the caller adds them with [`AddrSource::Seed`]. A
+//! [`crate::Pool`] does both itself for [`crate::PoolConfig::dns_seeds`], when it starts.
 //!
 //! ```
 //! use std::collections::HashSet;

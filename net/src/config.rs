@@ -7,7 +7,7 @@ use btcwire::types::ServiceFlags;
 use btcwire::{Magic, Network};
 
 /// Minimum protocol version a peer must speak (Bitcoin Core `MIN_PEER_PROTO_VERSION`,
-/// `net_processing.h`).
+/// `node/protocol_version.h`, formerly `version.h`).
 pub const MIN_PEER_PROTO_VERSION: u32 = 31_800;
 
 /// Time allowed for the whole version/verack exchange (Bitcoin Core `-peertimeout`,
@@ -34,15 +34,22 @@ pub const INBOUND_INVENTORY_BROADCAST_INTERVAL: Duration = Duration::from_secs(5
 /// `OUTBOUND_INVENTORY_BROADCAST_INTERVAL`).
 pub const OUTBOUND_INVENTORY_BROADCAST_INTERVAL: Duration = Duration::from_secs(2);
 
-/// Most inventory entries sent in one trickle (an `inv` holds at most 50,000; Bitcoin Core
-/// sends at most `INVENTORY_BROADCAST_MAX` = 1000 per trickle since v0.21 scaled by rate).
+/// Most inventory entries sent in one trickle: we send up to this many each time, however
+/// long the queue (an `inv` could hold 50,000).
+///
+/// Bitcoin Core since v25 sends `INVENTORY_BROADCAST_TARGET` per trickle plus 5 per 1,000
+/// entries queued, capped at its `INVENTORY_BROADCAST_MAX` = 1,000; the target is
+/// `INVENTORY_BROADCAST_PER_SECOND` × 5 s = 35 (70 since the rate went from 7/s to 14/s).
+/// Before v25 the cap was that flat 35. A short queue goes out whole either way; a backlog
+/// drains faster here than from Core.
 pub const INVENTORY_BROADCAST_MAX: usize = 1_000;
 
 /// Known-inventory entries remembered per peer (Bitcoin Core keeps a rolling bloom filter
 /// of 50,000 `m_tx_inventory_known_filter` entries; we keep exact hashes, bounded).
 pub const MAX_KNOWN_INVENTORY: usize = 50_000;
 
-/// Frames queued for one peer before `send` waits (back-pressure).
+/// Encoded frames waiting for one peer's writer before its driver stops reading the peer and
+/// taking commands, so that senders wait (back-pressure, [`crate::driver`]).
 pub const MAX_OUTBOUND_QUEUE: usize = 1_024;
 
 /// Mean interval between advertisements of our own address (Bitcoin Core
@@ -85,7 +92,8 @@ pub struct PeerConfig {
     pub pong_timeout: Duration,
     /// Mean time between inventory trickles ([`INBOUND_INVENTORY_BROADCAST_INTERVAL`]).
     pub inv_broadcast_interval: Duration,
-    /// Frames queued per peer before senders wait ([`MAX_OUTBOUND_QUEUE`]).
+    /// Frames waiting to be written per peer before the driver stops reading it and taking
+    /// commands, so that senders wait ([`MAX_OUTBOUND_QUEUE`]).
     pub max_outbound_queue: usize,
     /// Known-inventory entries remembered per peer ([`MAX_KNOWN_INVENTORY`]).
     pub max_known_inventory: usize,

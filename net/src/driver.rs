@@ -7,8 +7,14 @@
 //!
 //! An established peer runs as two tasks so reading and writing proceed independently: the
 //! peer task reads, decodes and drives [`Peer`]; the writer task drains a bounded queue of
-//! encoded frames to the socket and reports each write back, which is when a
-//! [`PeerHandle::send_notify`] caller learns that its message left.
+//! encoded frames ([`PeerConfig::max_outbound_queue`]) to the socket and reports each write
+//! back, which is when a [`PeerHandle::send_notify`] caller learns that its message left.
+//!
+//! That queue is the back-pressure: after every frame read, timer or command, the peer task
+//! moves what [`Peer::poll_transmit`] gives into it, waiting for room. While it is full (the
+//! remote is not reading), the peer task neither reads the socket nor takes commands, so
+//! the `async` [`PeerHandle`] methods wait once 64 commands are queued, and memory stays
+//! bounded.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -252,10 +258,27 @@ pub async fn connect(
     config: &PeerConfig,
     nonces: &NonceSet,
 ) -> Result<Handshaken<TcpStream>, PeerError> {
+    connect_reaching(target, proxy, config, nonces)
+        .await
+        .map_err(|(_, error)| error)
+}
+
+/// As [`connect`]; a failure also says which address the TCP connection reached, when it
+/// was opened (the proxy's for a host name through a proxy, as [`open`] reports it).
+pub(crate) async fn connect_reaching(
+    target: &Target,
+    proxy: Option<SocketAddr>,
+    config: &PeerConfig,
+    nonces: &NonceSet,
+) -> Result<Handshaken<TcpStream>, (Option<SocketAddr>, PeerError)> {
     let started = Instant::now();
-    let (stream, remote) = open(target, proxy, config).await?;
+    let (stream, remote) = open(target, proxy, config)
+        .await
+        .map_err(|error| (None, error))?;
     let connect_time = started.elapsed();
-    let mut done = handshake(stream, Role::Outbound, remote, config, nonces).await?;
+    let mut done = handshake(stream, Role::Outbound, remote, config, nonces)
+        .await
+        .map_err(|error| (Some(remote), error))?;
     done.connect_time = Some(connect_time);
     Ok(done)
 }
@@ -284,7 +307,9 @@ pub enum Event {
     Connected(PeerHandle),
     /// A connection or handshake failed.
     HandshakeFailed {
-        /// The peer's address (or the target's text form, parsed when possible).
+        /// The peer's address. For a [`Target::Host`] the pool dialled, the address the name
+        /// resolved to once the TCP connection was open (the proxy's, through a proxy), or
+        /// `0.0.0.0:0` when resolving or connecting failed before that.
         addr: SocketAddr,
         /// Who opened the connection.
         role: Role,
@@ -444,7 +469,8 @@ impl PeerHandle {
         self.command(Command::MarkKnown(Box::new(hash))).await
     }
 
-    /// Returns a statistics snapshot, or the last one taken if the peer has ended.
+    /// Returns a statistics snapshot; once the peer has ended, the final one, with
+    /// [`PeerStats::disconnect_reason`] set.
     pub async fn stats(&self) -> Option<PeerStats> {
         let (tx, rx) = oneshot::channel();
         if self.command(Command::Stats(tx)).await {
@@ -595,11 +621,20 @@ impl PeerTask {
             Ok(()) => self.main_loop(read).await,
             Err(reason) => reason,
         };
-        let stats = self.peer.stats();
+        let mut stats = self.peer.stats();
+        stats.disconnect_reason = Some(reason.clone());
         *self
             .last_stats
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(stats);
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(stats.clone());
+        // No command is taken from now on: `stats()` gets the final snapshot at once, even
+        // while the last event below waits for room, and queued requests get it too.
+        self.commands.close();
+        while let Ok(cmd) = self.commands.try_recv() {
+            if let Command::Stats(reply) = cmd {
+                let _ = reply.send(stats.clone());
+            }
+        }
         let _ = self.done.send(Some(reason.clone()));
         let event = Event::Disconnected {
             peer: self.id,

@@ -1,6 +1,7 @@
-//! `Pool`: many peers at once. Outbound targets kept topped up from the address book,
-//! persistent peers reconnected with exponential backoff, inbound peers up to a cap, a ban
-//! list, relay with a seen-set, and every peer's events on one channel.
+//! `Pool`: many peers at once. Outbound targets kept topped up from the address book (seeded,
+//! when asked, from DNS seeds at start), persistent peers reconnected with exponential
+//! backoff, inbound peers up to a cap, a ban list, relay with a seen-set, and every peer's
+//! events on one channel.
 //!
 //! One manager task owns the state (peers, address book, bans, relay set); each peer runs in
 //! its own tasks ([`crate::driver::spawn`]) and reports to the manager, which learns
@@ -8,21 +9,31 @@
 //! of what it knows, as Core), advertises our own address when we listen on a reachable one
 //! (once after the handshake, then about daily), and forwards every event to the
 //! application.
+//!
+//! ## DNS seeds
+//!
+//! [`PoolConfig::dns_seeds`] (empty by default; [`PoolConfig::with_network_dns_seeds`] fills
+//! in Bitcoin Core's) are resolved once, when the pool starts, by a task of their own: all
+//! lookups run in parallel, each within [`PoolConfig::dns_timeout`], and the answers reach
+//! the address book through the pool's command queue as [`AddrSource::Seed`] entries, so the
+//! manager never waits for DNS. A seed that fails or times out adds nothing. Unlike Core,
+//! the pool does not first wait to see whether the address book suffices: leave the list
+//! empty when it does.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use btcwire::Frame;
 use btcwire::msg::Message;
 use btcwire::types::{AddrEntry, InvItem, NetAddr};
-use tokio::net::TcpListener;
+use btcwire::{Frame, Network};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 
-use crate::addrbook::{AddrBook, AddrSource, PeerAddr, unix_now};
+use crate::addrbook::{AddrBook, AddrSource, PeerAddr, resolve_seeds, unix_now};
 use crate::config::{LOCAL_ADDRESS_BROADCAST_INTERVAL, PeerConfig};
-use crate::driver::{self, Event, PeerHandle, PeerId, Target};
-use crate::error::{DisconnectReason, SendError};
+use crate::driver::{self, Event, Handshaken, PeerHandle, PeerId, Target};
+use crate::error::{DisconnectReason, PeerError, SendError};
 use crate::listener::next_peer_id;
 use crate::proto::peer::{PeerEvent, PeerStats};
 use crate::proto::{NonceSet, Rng, Role};
@@ -31,9 +42,13 @@ use crate::proto::{NonceSet, Rng, Role};
 /// `MAX_OUTBOUND_FULL_RELAY_CONNECTIONS`).
 pub const DEFAULT_TARGET_OUTBOUND: usize = 8;
 
-/// Inbound connections accepted by default (Bitcoin Core `DEFAULT_MAX_PEER_CONNECTIONS` =
-/// 125, less the outbound ones).
-pub const DEFAULT_MAX_INBOUND: usize = 117;
+/// Inbound connections accepted by default: Bitcoin Core's `DEFAULT_MAX_PEER_CONNECTIONS`
+/// (125) less its automatic outbound connections, `MAX_OUTBOUND_FULL_RELAY_CONNECTIONS` (8)
+/// + `MAX_BLOCK_RELAY_ONLY_CONNECTIONS` (2) + `MAX_FEELER_CONNECTIONS` (1) = 11.
+pub const DEFAULT_MAX_INBOUND: usize = 114;
+
+/// Time allowed for each DNS seed lookup by default ([`PoolConfig::dns_timeout`]).
+pub const DEFAULT_DNS_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long a ban lasts by default (Bitcoin Core `DEFAULT_MISBEHAVING_BANTIME` = 24 h).
 pub const DEFAULT_BAN_TIME: Duration = Duration::from_secs(24 * 60 * 60);
@@ -70,10 +85,15 @@ pub struct PoolConfig {
     pub connect_interval: Duration,
     /// Delay bounds for reconnecting persistent peers ([`MIN_BACKOFF`], [`MAX_BACKOFF`]).
     pub backoff: (Duration, Duration),
-    /// Resolve the network's DNS seeds at start and learn their answers (off by default:
-    /// a library should not touch the network unless asked).
-    pub dns_seeds: bool,
-    /// Time allowed for each DNS seed.
+    /// DNS seeds: host names, and the port their nodes listen on. Resolved once when the
+    /// pool starts, all in parallel, without holding up the pool; the answers are learned
+    /// as [`AddrSource::Seed`] (module docs). Empty by default: a library should not touch
+    /// the network unless asked. [`PoolConfig::with_network_dns_seeds`] adds Bitcoin Core's.
+    ///
+    /// Names go to the system resolver, never through [`PoolConfig::proxy`]: leave this
+    /// empty when DNS queries must not leave the host (Tor).
+    pub dns_seeds: Vec<(String, u16)>,
+    /// Time allowed for each DNS seed lookup ([`DEFAULT_DNS_TIMEOUT`]).
     pub dns_timeout: Duration,
 }
 
@@ -90,9 +110,22 @@ impl PoolConfig {
             advertise: None,
             connect_interval: Duration::from_millis(500),
             backoff: (MIN_BACKOFF, MAX_BACKOFF),
-            dns_seeds: false,
-            dns_timeout: Duration::from_secs(10),
+            dns_seeds: Vec::new(),
+            dns_timeout: DEFAULT_DNS_TIMEOUT,
         }
+    }
+
+    /// Adds Bitcoin Core's DNS seeds for `network` ([`crate::addrbook::dns_seeds`]), with
+    /// the network's default port, to [`PoolConfig::dns_seeds`]. Regtest has none.
+    #[must_use]
+    pub fn with_network_dns_seeds(mut self, network: Network) -> Self {
+        let port = network.default_port();
+        self.dns_seeds.extend(
+            crate::addrbook::dns_seeds(network)
+                .iter()
+                .map(|&host| (host.to_owned(), port)),
+        );
+        self
     }
 }
 
@@ -279,11 +312,22 @@ impl Pool {
         let (app_tx, app_rx) = mpsc::channel(EVENT_BUFFER);
         let (peer_tx, peer_rx) = mpsc::channel(EVENT_BUFFER);
         let (stop_tx, stop_rx) = watch::channel(false);
+        // A weak sender: the lookups do not keep the pool alive once every handle is gone.
+        let dns = (!config.dns_seeds.is_empty()).then(|| {
+            let seeds = group_by_port(&config.dns_seeds);
+            tokio::spawn(learn_dns_seeds(
+                seeds,
+                config.dns_timeout,
+                cmd_tx.downgrade(),
+            ))
+            .abort_handle()
+        });
         let handle = PoolHandle {
             commands: cmd_tx,
             magic: config.peer.magic,
         };
         let manager = Manager {
+            dns,
             inbound_permits: std::sync::Arc::new(Semaphore::new(config.max_inbound)),
             config,
             nonces: NonceSet::new(),
@@ -313,6 +357,8 @@ struct Entry {
 }
 
 struct Manager {
+    /// The DNS seed lookups, while they may still run.
+    dns: Option<tokio::task::AbortHandle>,
     config: PoolConfig,
     nonces: NonceSet,
     book: AddrBook,
@@ -374,7 +420,10 @@ impl Manager {
                 }
             }
         };
-        // Shut down: stop connecting, end every peer, wait for them.
+        // Shut down: stop resolving and connecting, end every peer, wait for them.
+        if let Some(dns) = &self.dns {
+            dns.abort();
+        }
         let _ = self.stop.send(true);
         drop(listener);
         let handles: Vec<PeerHandle> = self.peers.values().map(|e| e.handle.clone()).collect();
@@ -660,19 +709,15 @@ impl Manager {
         let nonces = self.nonces.clone();
         let events = self.peer_events.clone();
         tokio::spawn(async move {
-            let fallback = match &target {
-                Target::Addr(addr) => *addr,
-                Target::Host(..) => SocketAddr::from(([0, 0, 0, 0], 0)),
-            };
-            match driver::connect(&target, proxy, &config, &nonces).await {
+            match connect(&target, proxy, &config, &nonces).await {
                 Ok(done) => {
                     let handle = driver::spawn(done, next_peer_id(), &config, events.clone());
                     let _ = events.send(Event::Connected(handle)).await;
                 }
-                Err(error) => {
+                Err((addr, error)) => {
                     let _ = events
                         .send(Event::HandshakeFailed {
-                            addr: fallback,
+                            addr,
                             role: Role::Outbound,
                             error,
                         })
@@ -696,7 +741,7 @@ impl Manager {
                 if *stop.borrow() {
                     return;
                 }
-                match driver::connect(&target, proxy, &config, &nonces).await {
+                match connect(&target, proxy, &config, &nonces).await {
                     Ok(done) => {
                         delay = min;
                         let handle = driver::spawn(done, next_peer_id(), &config, events.clone());
@@ -706,11 +751,7 @@ impl Manager {
                             _ = stop.changed() => return,
                         }
                     }
-                    Err(error) => {
-                        let addr = match &target {
-                            Target::Addr(addr) => *addr,
-                            Target::Host(..) => SocketAddr::from(([0, 0, 0, 0], 0)),
-                        };
+                    Err((addr, error)) => {
                         let _ = events
                             .send(Event::HandshakeFailed {
                                 addr,
@@ -727,5 +768,144 @@ impl Manager {
                 delay = (delay * 2).min(max);
             }
         });
+    }
+}
+
+/// Connects to `target` as [`driver::connect`] does, and on failure also returns the address
+/// [`Event::HandshakeFailed`] reports: the target's own; for a host name, the address it
+/// resolved to once the TCP connection was open (the proxy's, through a proxy), or
+/// `0.0.0.0:0` when it failed before that.
+async fn connect(
+    target: &Target,
+    proxy: Option<SocketAddr>,
+    config: &PeerConfig,
+    nonces: &NonceSet,
+) -> Result<Handshaken<TcpStream>, (SocketAddr, PeerError)> {
+    driver::connect_reaching(target, proxy, config, nonces)
+        .await
+        .map_err(|(reached, error)| {
+            let addr = reached.unwrap_or(match target {
+                Target::Addr(addr) => *addr,
+                Target::Host(..) => SocketAddr::from(([0, 0, 0, 0], 0)),
+            });
+            (addr, error)
+        })
+}
+
+/// Groups DNS seeds by port, in order of first appearance, for [`resolve_seeds`].
+fn group_by_port(seeds: &[(String, u16)]) -> Vec<(u16, Vec<String>)> {
+    let mut groups: Vec<(u16, Vec<String>)> = Vec::new();
+    for (host, port) in seeds {
+        match groups.iter_mut().find(|(p, _)| p == port) {
+            Some((_, hosts)) => hosts.push(host.clone()),
+            None => groups.push((*port, vec![host.clone()])),
+        }
+    }
+    groups
+}
+
+/// Resolves every group of DNS seeds in parallel and hands each group's answers to the
+/// pool as it arrives; stops early once the pool has stopped.
+async fn learn_dns_seeds(
+    groups: Vec<(u16, Vec<String>)>,
+    timeout: Duration,
+    pool: mpsc::WeakSender<Command>,
+) {
+    let mut lookups = tokio::task::JoinSet::new();
+    for (port, hosts) in groups {
+        lookups.spawn(async move {
+            let hosts: Vec<&str> = hosts.iter().map(String::as_str).collect();
+            resolve_seeds(&hosts, port, timeout).await
+        });
+    }
+    while let Some(joined) = lookups.join_next().await {
+        let Ok(addrs) = joined else { continue };
+        tracing::debug!(found = addrs.len(), "DNS seeds answered");
+        if addrs.is_empty() {
+            continue;
+        }
+        let Some(pool) = pool.upgrade() else { return };
+        if pool
+            .send(Command::Learn(addrs, AddrSource::Seed))
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_seeds_are_grouped_by_port_in_order() {
+        let seeds = [
+            ("a.example".to_owned(), 8333),
+            ("b.example".to_owned(), 18333),
+            ("c.example".to_owned(), 8333),
+        ];
+        assert_eq!(
+            group_by_port(&seeds),
+            [
+                (8333, vec!["a.example".to_owned(), "c.example".to_owned()]),
+                (18333, vec!["b.example".to_owned()]),
+            ]
+        );
+        assert!(group_by_port(&[]).is_empty());
+    }
+
+    #[test]
+    fn network_dns_seeds_come_with_the_default_port() {
+        let config = PoolConfig::new(PeerConfig::new(Network::Regtest));
+        assert!(config.dns_seeds.is_empty(), "no lookups unless asked");
+        let mainnet = config.clone().with_network_dns_seeds(Network::Mainnet);
+        assert_eq!(mainnet.dns_seeds.len(), 8);
+        assert_eq!(
+            mainnet.dns_seeds[0],
+            ("seed.bitcoin.sipa.be".to_owned(), 8333)
+        );
+        assert!(mainnet.dns_seeds.iter().all(|(_, port)| *port == 8333));
+        let signet = config.clone().with_network_dns_seeds(Network::Signet);
+        assert!(signet.dns_seeds.iter().all(|(_, port)| *port == 38333));
+        assert!(
+            config
+                .with_network_dns_seeds(Network::Regtest)
+                .dns_seeds
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn seed_answers_reach_the_pool_as_seed_entries() {
+        let (tx, mut rx) = mpsc::channel(4);
+        let groups = group_by_port(&[
+            // A NUL byte: refused before any lookup, so this never leaves the host.
+            ("no\0such.invalid".to_owned(), 18444),
+            ("127.0.0.1".to_owned(), 18444),
+            ("::1".to_owned(), 18445),
+        ]);
+        learn_dns_seeds(groups, Duration::from_secs(2), tx.downgrade()).await;
+        let mut learned = Vec::new();
+        while let Ok(Command::Learn(addrs, source)) = rx.try_recv() {
+            assert_eq!(source, AddrSource::Seed);
+            learned.extend(addrs);
+        }
+        learned.sort();
+        let expected: [SocketAddr; 2] = [
+            "127.0.0.1:18444".parse().unwrap(),
+            "[::1]:18445".parse().unwrap(),
+        ];
+        assert_eq!(learned, expected);
+    }
+
+    #[tokio::test]
+    async fn seed_lookups_stop_quietly_once_the_pool_is_gone() {
+        let (tx, rx) = mpsc::channel::<Command>(1);
+        let weak = tx.downgrade();
+        drop((tx, rx));
+        let groups = group_by_port(&[("127.0.0.1".to_owned(), 18444)]);
+        learn_dns_seeds(groups, Duration::from_secs(2), weak).await;
     }
 }

@@ -80,7 +80,9 @@ pub struct DecodeError {
     pub kind: DecodeErrorKind,
     /// The field being read, when known (`"user_agent"`, `"inventory entries"`, ...).
     pub field: Option<&'static str>,
-    /// Byte offset in the payload where the failing field starts.
+    /// Byte offset in the payload where the error was found: where the failing field
+    /// starts, or for a rule about one byte inside it (a character of a `feature` id, say)
+    /// that byte.
     pub offset: usize,
 }
 

@@ -366,10 +366,13 @@ mod codec {
     /// [`FrameError`] is an error of the stream itself (after which `FramedRead` ends):
     /// the bytes can no longer be trusted to be frames.
     ///
-    /// The encoder writes only frames the decoder on the other side would take: a frame or
-    /// message for another network, a payload over the codec's limit or its command's, or a
-    /// [`Frame`] whose header does not describe its payload is refused, and nothing is
-    /// written.
+    /// The encoder refuses, writing nothing, what the decoder on the other side would refuse
+    /// from the envelope: a [`Frame`] for another network, a payload over the codec's limit
+    /// or its command's, or a `Frame` whose header's length is not its payload's. Messages
+    /// are framed with the codec's own magic. The checksum of a `Frame` is written as its
+    /// header holds it, not recomputed: [`Frame::from_message`] and [`Frame::unchecked`]
+    /// compute it, and a decoded frame's was verified; a `Frame` whose public fields were
+    /// changed afterwards is the caller's.
     #[derive(Debug, Clone)]
     pub struct FrameCodec {
         decoder: FrameDecoder,

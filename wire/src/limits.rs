@@ -27,7 +27,8 @@ pub const MAX_LOCATOR_SZ: u64 = 101;
 /// Longest user agent in `version`, in bytes (Bitcoin Core `MAX_SUBVERSION_LENGTH`, `net.h`).
 pub const MAX_SUBVERSION_LENGTH: u64 = 256;
 
-/// Longest BIP155 address, in bytes (BIP 155 `MAX_ADDRV2_SIZE`; Bitcoin Core `netaddress.h`).
+/// Longest BIP155 address, in bytes (BIP 155: "a maximum of 512 bytes"; the name is Bitcoin
+/// Core's, `netaddress.h`).
 pub const MAX_ADDRV2_SIZE: u64 = 512;
 
 /// Largest bloom filter in `filterload`, in bytes (BIP 37; Bitcoin Core `MAX_BLOOM_FILTER_SIZE`).
@@ -54,8 +55,9 @@ pub const MAX_FEATURE_ID_LEN: u64 = 80;
 /// Longest feature data in `feature`, in bytes (BIP 434).
 pub const MAX_FEATURE_DATA_LEN: u64 = 512;
 
-/// Longest `reason` string in `reject`, in bytes (BIP 61 sets no limit; Bitcoin Core read
-/// and truncated the reason to `MAX_REJECT_MESSAGE_LENGTH` = 111, `net_processing.cpp` up to 0.19).
+/// Longest `reason` string in `reject`, in bytes (BIP 61 sets no limit; Bitcoin Core, up to
+/// 0.19, cut the reasons it sent to `MAX_REJECT_MESSAGE_LENGTH` = 111 and read received ones
+/// with `LIMITED_STRING` of that length, which refuses a longer one: `net_processing.cpp`).
 pub const MAX_REJECT_MESSAGE_LENGTH: u64 = 111;
 
 /// Longest `message` field of `reject`, in bytes: a command name (Bitcoin Core read it with
@@ -72,9 +74,12 @@ pub const MAX_CMPCTBLOCK_TXS: u64 = u16::MAX as u64;
 /// block can therefore not exceed this many bytes.
 pub const MAX_BLOCK_WEIGHT: u64 = 4_000_000;
 
-/// Size of the smallest possible transaction in bytes (BIP 141 era, `MIN_TRANSACTION_WEIGHT / 4`
-/// = 60 bytes for a non-witness tx in Core's `policy.h`; a consensus-valid tx can be as small
-/// as 10 bytes: version, two empty counts, lock time).
+/// A lower bound on a transaction's size in bytes, for checking counts against the bytes
+/// remaining: the smallest *serializable* transaction (version, two empty counts, lock time;
+/// Bitcoin Core `MIN_SERIALIZABLE_TRANSACTION_WEIGHT` / 4, `consensus/consensus.h`). No
+/// valid transaction is that small (it has no input: "bad-txns-vin-empty"; Core's
+/// `MIN_TRANSACTION_WEIGHT` / 4 = 60 bytes is the smallest valid one), and this crate's
+/// decoder reads its zero input count as the BIP 144 marker, so the bound is never tight.
 pub const MIN_TX_LEN: u64 = 10;
 
 /// Smallest serialized transaction input: 36-byte outpoint, empty script, sequence.
@@ -105,13 +110,14 @@ pub const MAX_WITNESS_ITEMS: u64 = MAX_BLOCK_WEIGHT;
 /// length; a block cannot hold more than `MAX_BLOCK_WEIGHT` bytes).
 pub const MAX_SCRIPT_LEN: u64 = MAX_PROTOCOL_MESSAGE_LENGTH as u64;
 
-/// Most transactions a `block`, `cmpctblock` or `blocktxn` can carry: a block of
-/// `MAX_BLOCK_WEIGHT` weight holds at most this many minimal 10-byte transactions
-/// (weight 40 each).
+/// Most transactions a `block` or `blocktxn` can carry (and the bound behind the `merkleblock`
+/// and `getblocktxn` limits): a block of `MAX_BLOCK_WEIGHT` weight holds at most this many
+/// [`MIN_TX_LEN`]-byte transactions (weight 40 each). `cmpctblock` has the tighter
+/// [`MAX_CMPCTBLOCK_TXS`].
 pub const MAX_BLOCK_TXS: u64 = MAX_BLOCK_WEIGHT / (4 * MIN_TX_LEN);
 
-/// Most short transaction ids or indexes in `cmpctblock` and `getblocktxn` (BIP 152: a block
-/// cannot hold more transactions than fit in `MAX_BLOCK_WEIGHT`).
+/// Most indexes in `getblocktxn` (BIP 152: a block cannot hold more transactions than fit in
+/// `MAX_BLOCK_WEIGHT`). `cmpctblock` has the tighter [`MAX_CMPCTBLOCK_TXS`].
 pub const MAX_COMPACT_TXS: u64 = MAX_BLOCK_TXS;
 
 /// Largest absolute transaction index in `getblocktxn` and in a `cmpctblock`'s prefilled

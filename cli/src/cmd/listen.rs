@@ -66,9 +66,22 @@ pub(crate) struct Args {
     /// A node address to hand out in answers to `getaddr` (repeatable); never connected to.
     #[arg(long = "peer", value_name = "ADDR:PORT")]
     peers: Vec<SocketAddr>,
-    /// What we advertise (--proxy and --connect-timeout are ignored: we only accept).
+    /// What we advertise (--proxy and --connect-timeout are refused: we only accept).
     #[command(flatten)]
     options: PeerOptions,
+}
+
+impl Args {
+    /// Returns why the arguments, which clap accepted, make no sense for `listen`.
+    pub(crate) fn usage_error(&self) -> Option<String> {
+        let given = self.options.outbound_only();
+        (!given.is_empty()).then(|| {
+            format!(
+                "{} only apply to connections we open; `listen` only accepts them",
+                given.join(" and ")
+            )
+        })
+    }
 }
 
 /// Why `listen` failed.

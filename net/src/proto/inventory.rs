@@ -4,11 +4,13 @@
 //! Bitcoin Core does not announce a transaction the moment it learns it. Each peer has a
 //! queue (`m_tx_inventory_to_send`) flushed on a randomized Poisson timer
 //! (`NextInvToInbounds` / `rand_exp_duration`, mean `INBOUND_INVENTORY_BROADCAST_INTERVAL` =
-//! 5 s), at most `INVENTORY_BROADCAST_MAX` entries per flush, so an observer cannot tell who
-//! heard of a transaction first. Items the peer already has are skipped: Core remembers them
-//! in a rolling bloom filter (`m_tx_inventory_known_filter`, 50,000 entries) fed by what the
-//! peer announced to us and what we announced to it. btcd keeps the same state as an LRU
-//! (`knownInventory`) and an `invSendQueue` flushed by its trickle ticker.
+//! 5 s), `INVENTORY_BROADCAST_TARGET` entries per flush plus 5 per 1,000 queued, at most
+//! `INVENTORY_BROADCAST_MAX` = 1,000, so an observer cannot tell who heard of a transaction
+//! first; we flush up to [`crate::config::INVENTORY_BROADCAST_MAX`] (1,000) each time. Items
+//! the peer already has are skipped: Core remembers them in a rolling bloom filter
+//! (`m_tx_inventory_known_filter`, 50,000 entries) fed by what the peer announced to us and
+//! what we announced to it. btcd keeps the same state as an LRU (`knownInventory`) and an
+//! `invSendQueue` flushed by its trickle ticker.
 //!
 //! | type               | holds                                  | bound                          |
 //! |--------------------|----------------------------------------|--------------------------------|

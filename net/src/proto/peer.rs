@@ -66,12 +66,22 @@
 //! queues inventory for the next trickle instead (see [`super::inventory`]): a Poisson timer
 //! with mean `inv_broadcast_interval` flushes at most
 //! [`INVENTORY_BROADCAST_MAX`] entries the peer does not know per trickle. The outbound
-//! queue never drops a frame; once it holds `max_outbound_queue` entries
-//! [`Peer::is_send_paused`] turns true, and the driver stops reading from the socket and
-//! taking application commands until it drains (Bitcoin Core's `fPauseSend`). Since every
-//! frame the peer queues by itself answers one received frame or one timer, this bounds
-//! the queue. Likewise each `handle_frame` emits at most two events: drain
-//! [`Peer::poll_event`] after every call.
+//! queue never drops a frame.
+//!
+//! Back-pressure is the driver's: every frame the peer queues by itself answers one
+//! received frame, one timer or one call, so a driver that stops reading and taking
+//! commands while the remote does not read bounds the queue. Ours ([`crate::driver::spawn`])
+//! moves every frame from [`Peer::poll_transmit`] into a bounded channel to its writer task
+//! (`max_outbound_queue` frames) after each call, waiting for room: while the channel is
+//! full it neither reads the socket nor takes application commands, much as Bitcoin Core
+//! stops processing a peer's messages while its send buffer is full (`fPauseSend`). The
+//! peer's own queue then holds only what one call produced. [`Peer::is_send_paused`] is for
+//! drivers that instead keep frames in the peer's own queue until the socket takes them: it
+//! turns true once that queue holds `max_outbound_queue` entries, and such a driver should
+//! stop reading and taking commands until [`Peer::poll_transmit`] drains it.
+//!
+//! Each `handle_frame` emits at most two events: drain [`Peer::poll_event`] after every
+//! call.
 //!
 //! ## Left to the application
 //!
@@ -256,8 +266,9 @@ pub struct PeerStats {
     pub inv_queued: usize,
     /// Inventory hashes the peer is known to have.
     pub known_inventory: usize,
-    /// Why the peer ended, once it has (set by the driver; the sans-IO core never ends
-    /// itself).
+    /// Why the peer ended, once it has: set by the driver in the final snapshot (ours:
+    /// [`crate::PeerHandle::stats`] after the end); the sans-IO core never ends itself, so
+    /// [`Peer::stats`] leaves it `None`.
     pub disconnect_reason: Option<crate::error::DisconnectReason>,
 }
 
@@ -468,9 +479,13 @@ impl Peer {
         self.events.pop_front()
     }
 
-    /// Returns whether the outbound queue is full (`max_outbound_queue` entries): the
-    /// driver should stop reading from the peer and taking commands for it until
-    /// [`Peer::poll_transmit`] drains the queue. Nothing is ever dropped.
+    /// Returns whether the peer's own outbound queue is full (`max_outbound_queue` entries).
+    ///
+    /// For a driver that leaves frames in this queue until the socket takes them: it should
+    /// then stop reading from the peer and taking commands for it until
+    /// [`Peer::poll_transmit`] drains the queue. Ours ([`crate::driver::spawn`]) does not
+    /// consult it: it empties the queue into a bounded channel to its writer after every
+    /// call and waits for room there (module docs). Nothing is ever dropped.
     #[must_use]
     pub fn is_send_paused(&self) -> bool {
         self.outbound.len() >= self.max_outbound_queue

@@ -482,3 +482,23 @@ async fn listen_prints_text_and_stops_on_sigterm() {
     );
     let _ = tokio::time::timeout(WAIT, client.wait_for_disconnect()).await;
 }
+
+#[test]
+fn listen_refuses_options_for_connections_it_never_opens() {
+    // `--proxy` and `--connect-timeout` only shape outbound connections: `listen` says so
+    // (usage error, exit 2) instead of silently ignoring them, and binds nothing.
+    for extra in [
+        &["--proxy", "socks5://127.0.0.1:9050"][..],
+        &["--connect-timeout", "1s"][..],
+    ] {
+        let out = btcwire()
+            .args(["listen", "--bind", "127.0.0.1:0", "--network", "regtest"])
+            .args(extra)
+            .timeout(WAIT)
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        let expected = format!("{} only apply to connections we open", extra[0]);
+        assert!(stderr.contains(&expected), "{stderr}");
+    }
+}

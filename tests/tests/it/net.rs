@@ -8,9 +8,10 @@ use btcwire::bytes::BytesMut;
 use btcwire::msg::{Inv, Ping, WtxidRelay};
 use btcwire::types::{InvItem, InvType};
 use btcwire::{Command, DecodeErrorKind, FrameError, Magic, Message, Network, encode_frame};
+use btcwire_net::addrbook::AddrSource;
 use btcwire_net::{
-    AddrBook, DisconnectReason, Event, Listener, NonceSet, PeerConfig, PeerEvent, PeerHandle, Pool,
-    PoolConfig, Role, Target, Violation,
+    AddrBook, DisconnectReason, Event, Listener, NonceSet, PeerAddr, PeerConfig, PeerEvent,
+    PeerHandle, Pool, PoolConfig, Role, Target, Violation,
 };
 use btcwire_tests::{frame, raw_frame};
 use tokio::io::AsyncWriteExt;
@@ -111,6 +112,7 @@ async fn two_peers_back_to_back_over_a_pipe() {
 
     let stats = peer_a.stats().await.unwrap();
     assert!(stats.messages_sent >= 2 && stats.ping_last.is_some());
+    assert_eq!(stats.disconnect_reason, None);
 
     peer_a.disconnect();
     assert_eq!(
@@ -125,6 +127,18 @@ async fn two_peers_back_to_back_over_a_pipe() {
             .unwrap(),
         DisconnectReason::Closed
     );
+    // The final snapshots say why each side ended, and keep the traffic counted.
+    let final_a = tokio::time::timeout(WAIT, peer_a.stats())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(final_a.disconnect_reason, Some(DisconnectReason::Requested));
+    assert!(final_a.messages_sent >= stats.messages_sent);
+    let final_b = tokio::time::timeout(WAIT, peer_b.stats())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(final_b.disconnect_reason, Some(DisconnectReason::Closed));
 }
 
 async fn start_listener(
@@ -525,5 +539,86 @@ async fn a_pool_keeps_its_outbound_target_from_the_address_book() {
     })
     .await;
     assert!(addrs.contains(&replaced));
+    pool.shutdown().await;
+}
+
+/// A pool with an empty address book, one outbound slot and `seeds` as its DNS seeds.
+fn seeded_pool(seeds: Vec<(String, u16)>) -> (btcwire_net::PoolHandle, mpsc::Receiver<Event>) {
+    let mut pool_config = PoolConfig::new(config());
+    pool_config.target_outbound = 1;
+    pool_config.connect_interval = Duration::from_millis(50);
+    pool_config.dns_seeds = seeds;
+    pool_config.dns_timeout = Duration::from_secs(2);
+    Pool::start(pool_config, None, AddrBook::new())
+}
+
+#[tokio::test]
+async fn a_pool_connects_to_what_its_dns_seeds_answer() {
+    let (addr, _listener_events, _stop) = start_listener(4).await;
+    // `localhost` resolves through /etc/hosts, without the network. It may also give ::1,
+    // where nothing listens (the literal makes sure of it): the pool tries again from the
+    // book until it reaches ours.
+    let (pool, mut events) = seeded_pool(vec![
+        ("localhost".to_owned(), addr.port()),
+        ("::1".to_owned(), addr.port()),
+    ]);
+    let outbound = wait_for(&mut events, |e| match e {
+        Event::Connected(h) => Some(h.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(outbound.info().role, Role::Outbound);
+    assert_eq!(outbound.addr(), addr);
+    let book = pool.addrbook().await.unwrap();
+    let entry = book.get(&PeerAddr::Ip(addr)).expect("the seed's answer");
+    assert_eq!(entry.source, AddrSource::Seed);
+    assert!(entry.last_success.is_some());
+    for entry in book.iter() {
+        assert_eq!(entry.source, AddrSource::Seed);
+        let ip = entry.addr.to_socket_addr().expect("an IP address");
+        assert!(ip.ip().is_loopback() && ip.port() == addr.port(), "{ip}");
+    }
+    pool.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_unresolvable_dns_seed_adds_nothing_and_the_pool_carries_on() {
+    let (addr, _listener_events, _stop) = start_listener(4).await;
+    // `.invalid` never resolves (RFC 6761), and the NUL byte makes the system refuse the
+    // name before any lookup, so the test never leaves the host.
+    let bad = "no\0such.invalid".to_owned();
+
+    // Next to a good seed for the same port, which answers only once the bad one has
+    // failed: the book holds the good answer alone, and the pool connects to it.
+    let (pool, mut events) = seeded_pool(vec![
+        (bad.clone(), addr.port()),
+        ("127.0.0.1".to_owned(), addr.port()),
+    ]);
+    let outbound = wait_for(&mut events, |e| match e {
+        Event::Connected(h) => Some(h.addr()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(outbound, addr);
+    let book = pool.addrbook().await.unwrap();
+    assert_eq!(book.len(), 1);
+    assert_eq!(
+        book.get(&PeerAddr::Ip(addr)).map(|e| e.source),
+        Some(AddrSource::Seed)
+    );
+    pool.shutdown().await;
+
+    // Alone, it leaves the book empty, and the pool still takes commands and connects.
+    let (pool, mut events) = seeded_pool(vec![(bad, addr.port())]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(pool.addrbook().await.unwrap().is_empty());
+    assert!(pool.peers().await.is_empty());
+    pool.learn(vec![addr]).await;
+    let outbound = wait_for(&mut events, |e| match e {
+        Event::Connected(h) => Some(h.addr()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(outbound, addr);
     pool.shutdown().await;
 }

@@ -242,8 +242,9 @@ locator_message!(
 pub const HEADERS_ENTRY_LEN: usize = BLOCK_HEADER_LEN + 1;
 
 /// As a list item, a block header takes the form `headers` sends: the 80-byte header
-/// followed by a transaction count that must be zero (Bitcoin Core punishes any other
-/// value: "headers message with non-zero tx count").
+/// followed by a transaction count that must be zero. Stricter than Bitcoin Core, which
+/// reads the count and ignores it ("ignore tx count; assume it is 0"); btcd refuses a
+/// nonzero count, as this crate does.
 impl<'a> Item<'a> for BlockHeader {
     const FIXED_LEN: Option<usize> = Some(HEADERS_ENTRY_LEN);
     const MIN_LEN: usize = HEADERS_ENTRY_LEN;

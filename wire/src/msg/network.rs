@@ -15,8 +15,8 @@
 //! | 46     | 26      | `addr_from`    | [`NetAddr`] of the sender (Core: its services, address all zeros) |
 //! | 72     | 8       | `nonce`        | random, detects connections to self                    |
 //! | 80     | 1–3 + n | `user_agent`   | CompactSize n ≤ [`MAX_SUBVERSION_LENGTH`](limits::MAX_SUBVERSION_LENGTH) (256), then BIP 14 text |
-//! | 81 + n | 4       | `start_height` | i32, the sender's best block height                   |
-//! | 85 + n | 0 or 1  | `relay`        | BIP 37: `0x00` or `0x01`; absent means relay           |
+//! | 81 + n | 4       | `start_height` | i32, the sender's best block height (83 + n when n ≥ 253) |
+//! | 85 + n | 0 or 1  | `relay`        | BIP 37: `0x00` or `0x01`; absent means relay (87 + n when n ≥ 253) |
 //!
 //! Bitcoin Core still accepts a `version` that stops after `addr_recv`, `nonce` or
 //! `user_agent` (formats older than protocol version 106); this crate requires every field up

@@ -13,9 +13,11 @@
 //! the non-witness serialization straight from the borrowed slices (version, the inputs and
 //! outputs span, lock time), so no byte is copied; its wtxid hashes the whole encoding.
 //!
-//! Like Bitcoin Core, a segwit flag other than `0x01` and a witness section in which every
-//! stack is empty ("superfluous witness record") are refused, which keeps the encoding
-//! canonical: `encode(decode(b)) == b`.
+//! As in Bitcoin Core, a nonzero segwit flag other than `0x01` ("Unknown transaction optional
+//! data") and a witness section in which every stack is empty ("superfluous witness record")
+//! are refused. A zero flag is refused too, which is stricter than Core: Core reads
+//! `00 00` after the version as a transaction with no inputs and no outputs, which no block
+//! can hold ("bad-txns-vin-empty"). Both keep the encoding canonical: `encode(decode(b)) == b`.
 
 use alloc::vec::Vec;
 
@@ -547,7 +549,8 @@ fn parse_reference<'a>(input: &'a [u8]) -> PResult<'a, Tx<'a>> {
         let (rest, _marker) = le_u8(i)?;
         let (rest, flag) = named("segwit flag", le_u8(rest))?;
         if flag != 1 {
-            // Bitcoin Core: "Unknown transaction optional data".
+            // Bitcoin Core: "Unknown transaction optional data" for a nonzero flag; a zero
+            // one Core reads as a transaction with no inputs and outputs, invalid anyway.
             let kind = DecodeErrorKind::InvalidValue(u64::from(flag));
             return DecodeError::field(&i[1..], "segwit flag", kind).fail();
         }
