@@ -11,6 +11,7 @@
 //! | `decode_message`       | command selector, then a payload        | [`check_decode_message`] (and the one-pass `block`/`tx` decoders against it) |
 //! | `roundtrip_message`    | command selector, then a payload        | [`check_roundtrip_message`] |
 //! | `roundtrip_structured` | a [`MessageDesc`] (via `arbitrary`)     | [`check_roundtrip_structured`] |
+//! | `handshake_ops`        | a role, then [`handshake::HandshakeOp`]s | [`handshake::check_handshake_ops`] |
 
 pub mod handshake;
 
@@ -37,11 +38,12 @@ use bytes::BytesMut;
 pub const MAGIC: Magic = Magic::MAINNET;
 
 /// The fuzz targets, as named in `Cargo.toml` and under `corpus/`.
-pub const TARGETS: [&str; 4] = [
+pub const TARGETS: [&str; 5] = [
     "decode_frame",
     "decode_message",
     "roundtrip_message",
     "roundtrip_structured",
+    "handshake_ops",
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -1027,7 +1029,8 @@ fn frame_of(command: Command, payload: &[u8]) -> Vec<u8> {
     wire.to_vec()
 }
 
-/// The seed corpus of every target, from [`sample_payloads`] and [`sample_descs`].
+/// The seed corpus of every target, from [`sample_payloads`], [`sample_descs`] and
+/// [`handshake::scripts`].
 ///
 /// # Panics
 /// When a mainnet block in `tests/data/` does not decode.
@@ -1078,6 +1081,7 @@ pub fn seeds() -> Vec<Seed> {
             data,
         });
     }
+    seeds.extend(handshake::seeds());
     seeds
 }
 
@@ -1138,6 +1142,13 @@ mod tests {
             "roundtrip_structured" => {
                 assert!(
                     check_roundtrip_structured_bytes(&seed.data).is_some(),
+                    "{}",
+                    seed.name
+                );
+            }
+            "handshake_ops" => {
+                assert!(
+                    handshake::check_handshake_ops(&seed.data).ops > 0,
                     "{}",
                     seed.name
                 );

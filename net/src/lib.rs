@@ -58,7 +58,10 @@
 //! for step in &done.info.timeline {
 //!     println!("{:>8?} {:8} {}", step.at, step.direction.as_str(), step.command);
 //! }
-//! let Some(Event::Connected(peer)) = inbound.recv().await else { panic!() };
+//! let wait = std::time::Duration::from_secs(10);
+//! let Some(Event::Connected(peer)) = tokio::time::timeout(wait, inbound.recv()).await? else {
+//!     panic!("the listener reports the connection")
+//! };
 //! assert_eq!(peer.info().role, btcwire_net::Role::Inbound);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # })?;

@@ -902,10 +902,36 @@ mod tests {
 
     #[tokio::test]
     async fn seed_lookups_stop_quietly_once_the_pool_is_gone() {
-        let (tx, rx) = mpsc::channel::<Command>(1);
+        let bound = Duration::from_secs(20);
+        let groups =
+            || group_by_port(&[("127.0.0.1".to_owned(), 18444), ("::1".to_owned(), 18445)]);
+
+        // Every handle gone (the manager may still run): the answers have nowhere to go,
+        // and nothing is sent.
+        let (tx, mut rx) = mpsc::channel::<Command>(4);
         let weak = tx.downgrade();
-        drop((tx, rx));
-        let groups = group_by_port(&[("127.0.0.1".to_owned(), 18444)]);
-        learn_dns_seeds(groups, Duration::from_secs(2), weak).await;
+        drop(tx);
+        tokio::time::timeout(
+            bound,
+            learn_dns_seeds(groups(), Duration::from_secs(2), weak),
+        )
+        .await
+        .expect("the lookups end");
+        assert!(matches!(
+            rx.try_recv(),
+            Err(mpsc::error::TryRecvError::Disconnected)
+        ));
+
+        // The manager gone while a handle lives on: sending fails, and the lookups end
+        // rather than wait or panic.
+        let (tx, rx) = mpsc::channel::<Command>(4);
+        drop(rx);
+        tokio::time::timeout(
+            bound,
+            learn_dns_seeds(groups(), Duration::from_secs(2), tx.downgrade()),
+        )
+        .await
+        .expect("the lookups end");
+        drop(tx);
     }
 }

@@ -84,6 +84,10 @@ impl Bcoin {
                 "--memory=true",
                 "--listen=true",
                 "--host=127.0.0.1",
+                // A routable public address of its own, so bcoin never asks OpenDNS for one
+                // (`discoverExternal`, which it skips once it has a local address): the node
+                // must not touch the outside network. Only our loopback peers ever see it.
+                "--public-host=1.2.3.4",
                 &format!("--port={p2p_port}"),
                 "--http-host=127.0.0.1",
                 &format!("--http-port={http_port}"),

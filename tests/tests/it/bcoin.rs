@@ -77,21 +77,39 @@ async fn interop_with_bcoin() {
     let (tx, mut events) = mpsc::channel(1024);
     let peer = btcwire_net::spawn(done, 1, &config, tx);
 
-    // Ping/pong: our peer pings at once after the handshake.
-    let rtt = loop {
+    // Ping/pong: our peer pings at once after the handshake. bcoin's `pong` arrives (as a
+    // message, first), our peer matches its nonce with the outstanding ping and reports the
+    // round-trip time, which its statistics record, with no ping left outstanding.
+    let mut pongs = Vec::new();
+    let mut rtt = None;
+    for _ in 0..10_000 {
         let event = tokio::time::timeout(WAIT, events.recv())
             .await
-            .unwrap()
-            .unwrap();
-        if let Event::Peer {
-            event: PeerEvent::Pong { rtt },
-            ..
-        } = event
-        {
-            break rtt;
+            .expect("event in time")
+            .expect("open");
+        match event {
+            Event::Peer {
+                event: PeerEvent::Message(frame),
+                ..
+            } if frame.command().as_str() == "pong" => {
+                pongs.push(frame.decode_as::<btcwire::msg::Pong>().unwrap().nonce);
+            }
+            Event::Peer {
+                event: PeerEvent::Pong { rtt: measured },
+                ..
+            } => {
+                rtt = Some(measured);
+                break;
+            }
+            _ => {}
         }
-    };
-    assert!(rtt < WAIT);
+    }
+    let rtt = rtt.expect("a matched pong among 10,000 events");
+    assert_eq!(pongs.len(), 1, "one pong, answering our ping: {pongs:?}");
+    assert_ne!(pongs[0], 0);
+    let stats = peer.stats().await.unwrap();
+    assert_eq!((stats.ping_last, stats.ping_min), (Some(rtt), Some(rtt)));
+    assert_eq!(stats.ping_pending_since, None);
 
     // Headers from genesis: each links to the previous and meets its target.
     let genesis: BlockHash = REGTEST_GENESIS.parse().unwrap();
@@ -147,17 +165,22 @@ async fn interop_with_bcoin() {
     node.rpc("addnode", serde_json::json!([ours.to_string(), "onetry"]))
         .await
         .expect("addnode");
-    let inbound = loop {
+    let mut inbound = None;
+    for _ in 0..10_000 {
         match tokio::time::timeout(WAIT, events.recv())
             .await
             .expect("bcoin connects")
             .unwrap()
         {
-            Event::Connected(handle) => break handle,
+            Event::Connected(handle) => {
+                inbound = Some(handle);
+                break;
+            }
             Event::HandshakeFailed { error, .. } => panic!("inbound handshake failed: {error}"),
             _ => {}
         }
-    };
+    }
+    let inbound = inbound.expect("bcoin connects among 10,000 events");
     assert_eq!(inbound.info().role, Role::Inbound);
     assert!(inbound.info().user_agent.contains("bcoin"));
     assert_eq!(inbound.info().start_height, i32::try_from(BLOCKS).unwrap());

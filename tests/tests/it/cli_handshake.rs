@@ -2,7 +2,9 @@
 //! listeners, silent and closed ports, and bcoin, all on loopback.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use btcwire::Network;
 use btcwire_net::{Listener, PeerConfig};
@@ -43,17 +45,39 @@ fn our_listener(rt: &Runtime) -> SocketAddr {
 
 /// Starts a listener that accepts connections and never writes a byte.
 fn silent_listener(rt: &Runtime) -> SocketAddr {
+    silent_listener_counted(rt, &Arc::default())
+}
+
+/// Connections open at once across the silent listeners sharing it, and the most seen.
+#[derive(Default)]
+struct OpenGauge {
+    open: AtomicUsize,
+    most: AtomicUsize,
+}
+
+/// A silent listener that counts its open connections in `gauge`: each stays open, unread
+/// to, until the client closes it.
+fn silent_listener_counted(rt: &Runtime, gauge: &Arc<OpenGauge>) -> SocketAddr {
+    let gauge = Arc::clone(gauge);
     rt.block_on(async {
         let socket = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = socket.local_addr().expect("bound");
         tokio::spawn(async move {
-            let mut held = Vec::new();
             // Bounded: the tests open a few connections to each.
             for _ in 0..1_000 {
-                match socket.accept().await {
-                    Ok((stream, _)) => held.push(stream),
-                    Err(_) => return,
-                }
+                let Ok((mut stream, _)) = socket.accept().await else {
+                    return;
+                };
+                let now = gauge.open.fetch_add(1, Ordering::SeqCst) + 1;
+                gauge.most.fetch_max(now, Ordering::SeqCst);
+                let gauge = Arc::clone(&gauge);
+                tokio::spawn(async move {
+                    // Whatever the client sends is drained until it closes (bounded by RUN).
+                    let mut sink = tokio::io::sink();
+                    let _ =
+                        tokio::time::timeout(RUN, tokio::io::copy(&mut stream, &mut sink)).await;
+                    gauge.open.fetch_sub(1, Ordering::SeqCst);
+                });
             }
         });
         addr
@@ -244,20 +268,22 @@ fn handshake_with_a_silent_node_times_out_waiting_for_version() {
         error.contains("timed out") && error.contains("`version`"),
         "{error}"
     );
+    // It waited for the whole timeout (an upper bound would be a timing claim; a handshake
+    // that never timed out would hang until RUN ends the run and fail above).
     let ms = r["handshake_ms"].as_f64().expect("handshake_ms");
-    assert!((1000.0..3000.0).contains(&ms), "handshake_ms {ms}");
+    assert!(ms >= 1000.0, "handshake_ms {ms}");
 }
 
 #[test]
 fn handshake_two_hundred_targets_half_silent() {
     let rt = runtime();
     let responsive: Vec<SocketAddr> = (0..4).map(|_| our_listener(&rt)).collect();
+    let gauge = Arc::new(OpenGauge::default());
     let mut targets: Vec<String> = Vec::new();
     for i in 0..100 {
         targets.push(responsive[i % responsive.len()].to_string());
-        targets.push(silent_listener(&rt).to_string());
+        targets.push(silent_listener_counted(&rt, &gauge).to_string());
     }
-    let started = Instant::now();
     let out = btcwire()
         .arg("handshake")
         .args(&targets)
@@ -273,7 +299,6 @@ fn handshake_two_hundred_targets_half_silent() {
         .timeout(RUN)
         .output()
         .expect("runs");
-    let elapsed = started.elapsed();
     assert_eq!(out.status.code(), Some(1), "stderr: {}", text(&out.stderr));
     let reports = json_lines(&out.stdout);
     assert_eq!(reports.len(), 200);
@@ -292,7 +317,11 @@ fn handshake_two_hundred_targets_half_silent() {
     reported.sort_unstable();
     given.sort_unstable();
     assert_eq!(reported, given);
-    assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+    // Concurrency, shown by structure rather than by time: the silent targets were held open
+    // together (one at a time would never have more than one open; the 1 s timeouts overlap
+    // only when the handshakes run side by side).
+    let most = gauge.most.load(Ordering::SeqCst);
+    assert!(most >= 50, "at most {most} silent connections open at once");
 }
 
 #[test]
@@ -335,16 +364,17 @@ fn handshake_with_bcoin() {
 
 #[test]
 fn handshake_usage_error_exits_2() {
-    btcwire()
-        .args(["handshake", "--concurrency", "abc"])
-        .timeout(RUN)
-        .assert()
-        .code(2);
-    btcwire()
-        .args(["handshake", "--concurrency", "0"])
-        .timeout(RUN)
-        .assert()
-        .code(2);
+    // A loopback target and regtest: were a bad value ever accepted, the run would not
+    // fall back to mainnet's DNS seeds.
+    let target = closed_port().to_string();
+    for bad in ["abc", "0"] {
+        btcwire()
+            .args(["handshake", &target, "--network", "regtest"])
+            .args(["--concurrency", bad])
+            .timeout(RUN)
+            .assert()
+            .code(2);
+    }
     btcwire().args(["ping"]).timeout(RUN).assert().code(2);
 }
 
@@ -533,7 +563,7 @@ fn handshake_table_keeps_input_order_and_concurrency_bounds_the_pool() {
 
     // One probe at a time: two silent nodes take two timeouts, one after the other.
     let other = silent_listener(&rt);
-    let started = Instant::now();
+    let started = std::time::Instant::now();
     let out = btcwire()
         .args(["handshake", &silent.to_string(), &other.to_string()])
         .args([
@@ -550,6 +580,7 @@ fn handshake_table_keeps_input_order_and_concurrency_bounds_the_pool() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(json_lines(&out.stdout).len(), 2);
+    // A lower bound only: load can make it longer, never shorter.
     assert!(
         started.elapsed() >= Duration::from_secs(2),
         "{:?}",
