@@ -14,7 +14,10 @@
 //! moves what [`Peer::poll_transmit`] gives into it, waiting for room. While it is full (the
 //! remote is not reading), the peer task neither reads the socket nor takes commands, so
 //! the `async` [`PeerHandle`] methods wait once 64 commands are queued, and memory stays
-//! bounded.
+//! bounded. It still ends when asked ([`PeerHandle::disconnect`], a pool's shutdown) and
+//! its timers still run, so a remote that never reads meets the pong timeout; once the peer
+//! has ended, its writer gets [`WRITER_DRAIN`] to write what was queued, then is stopped
+//! and the socket closed.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -40,6 +43,10 @@ const INITIAL_READ_BUFFER: usize = 0;
 
 /// Commands queued to one peer task before `PeerHandle` methods wait.
 const COMMAND_QUEUE: usize = 64;
+
+/// Time the writer gets, once its peer has ended, to write what was already queued; then it
+/// is stopped and the socket closed, so a remote that does not read cannot keep either.
+pub const WRITER_DRAIN: Duration = Duration::from_secs(5);
 
 /// Where to connect: an address, or a host name (resolved by us, or by the proxy).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -358,6 +365,9 @@ pub struct PeerHandle {
     commands: mpsc::Sender<Command>,
     done: watch::Receiver<Option<DisconnectReason>>,
     last_stats: Arc<Mutex<Option<PeerStats>>>,
+    /// Set by [`PeerHandle::end`]: ends a peer task that is waiting for room (to write or to
+    /// report), where it takes no command.
+    ending: Arc<watch::Sender<Option<DisconnectReason>>>,
 }
 
 impl fmt::Debug for Command {
@@ -492,6 +502,15 @@ impl PeerHandle {
 
     /// Ends the peer with `reason`; returns at once.
     pub(crate) fn end(&self, reason: DisconnectReason) {
+        // A peer task waiting for its writer or its event consumer ends at once; one that is
+        // taking commands ends at this one, after the commands queued before it.
+        self.ending.send_if_modified(|ending| {
+            let first = ending.is_none();
+            if first {
+                *ending = Some(reason.clone());
+            }
+            first
+        });
         // A full queue means the task is busy: deliver from a task. A closed queue means the
         // peer already ended.
         if let Err(mpsc::error::TrySendError::Full(cmd)) = self
@@ -550,6 +569,7 @@ where
     let (done_tx, done_rx) = watch::channel(None);
     let (out_tx, out_rx) = mpsc::channel::<Outgoing>(config.max_outbound_queue.max(1));
     let (written_tx, written_rx) = mpsc::unbounded_channel();
+    let (ending_tx, ending_rx) = watch::channel(None);
     let last_stats = Arc::new(Mutex::new(None));
     let peer = Peer::new(config, info.clone(), Rng::from_os(), Instant::now());
     let task = PeerTask {
@@ -564,9 +584,11 @@ where
         events,
         last_stats: Arc::clone(&last_stats),
         done: done_tx,
+        ending: ending_rx,
+        writer: None,
     };
-    tokio::spawn(writer(write, out_rx, written_tx));
-    tokio::spawn(task.run(read));
+    let writing = tokio::spawn(writer(write, out_rx, written_tx));
+    tokio::spawn(task.run(read, writing));
     PeerHandle {
         id,
         addr,
@@ -575,6 +597,7 @@ where
         commands: cmd_tx,
         done: done_rx,
         last_stats,
+        ending: Arc::new(ending_tx),
     }
 }
 
@@ -611,11 +634,35 @@ struct PeerTask {
     events: mpsc::Sender<Event>,
     last_stats: Arc<Mutex<Option<PeerStats>>>,
     done: watch::Sender<Option<DisconnectReason>>,
+    ending: watch::Receiver<Option<DisconnectReason>>,
+    writer: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves when [`PeerHandle::end`] has been called, with its reason; never when every
+/// handle is gone (the command queue's end says so then).
+async fn ended(ending: &mut watch::Receiver<Option<DisconnectReason>>) -> DisconnectReason {
+    loop {
+        if let Some(reason) = ending.borrow_and_update().clone() {
+            return reason;
+        }
+        if ending.changed().await.is_err() {
+            return std::future::pending().await;
+        }
+    }
 }
 
 impl PeerTask {
-    async fn run<R: AsyncRead>(mut self, read: R) {
+    async fn run<R: AsyncRead>(mut self, read: R, writer: tokio::task::JoinHandle<()>) {
         tokio::pin!(read);
+        self.writer = Some(writer);
         // Frames that arrived together with the handshake's last message.
         let reason = match self.decode_buffered() {
             Ok(()) => self.main_loop(read).await,
@@ -628,12 +675,25 @@ impl PeerTask {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(stats.clone());
         // No command is taken from now on: `stats()` gets the final snapshot at once, even
-        // while the last event below waits for room, and queued requests get it too.
+        // while the last event below waits for room, and queued requests get it too. (After
+        // `close`, `recv` returns what was queued, then `None`.)
         self.commands.close();
-        while let Ok(cmd) = self.commands.try_recv() {
+        while let Some(cmd) = self.commands.recv().await {
             if let Command::Stats(reply) = cmd {
                 let _ = reply.send(stats.clone());
             }
+        }
+        // The writer finishes what was queued once this task's sender is gone, within
+        // WRITER_DRAIN, or is stopped.
+        if let Some(mut writer) = self.writer.take() {
+            tokio::spawn(async move {
+                if tokio::time::timeout(WRITER_DRAIN, &mut writer)
+                    .await
+                    .is_err()
+                {
+                    writer.abort();
+                }
+            });
         }
         let _ = self.done.send(Some(reason.clone()));
         let event = Event::Disconnected {
@@ -653,25 +713,20 @@ impl PeerTask {
                 return reason;
             }
             while let Some(event) = self.peer.poll_event() {
-                if self
-                    .events
-                    .send(Event::Peer {
-                        peer: self.id,
-                        event,
-                    })
-                    .await
-                    .is_err()
-                {
-                    return DisconnectReason::Shutdown;
+                let event = Event::Peer {
+                    peer: self.id,
+                    event,
+                };
+                // A consumer that does not read holds the peer here, but not past an end.
+                tokio::select! {
+                    biased;
+                    sent = self.events.send(event) => if sent.is_err() {
+                        return DisconnectReason::Shutdown;
+                    },
+                    reason = ended(&mut self.ending) => return reason,
                 }
             }
-            let deadline = self.peer.poll_timeout();
-            let sleep = async {
-                match deadline {
-                    Some(at) => tokio::time::sleep_until(at.into()).await,
-                    None => std::future::pending().await,
-                }
-            };
+            let sleep = sleep_until(self.peer.poll_timeout());
             tokio::select! {
                 cmd = self.commands.recv() => {
                     let Some(cmd) = cmd else { return DisconnectReason::Shutdown };
@@ -728,8 +783,22 @@ impl PeerTask {
         while let Some(bytes) = next {
             next = self.peer.poll_transmit();
             let note = if next.is_none() { notify.take() } else { None };
-            if self.outgoing.send((bytes, note)).await.is_err() {
-                return Err(DisconnectReason::Closed);
+            // While the writer's queue is full (the remote is not reading) this task neither
+            // reads nor takes commands: that is the back-pressure. It still ends when asked,
+            // and its timers still run, so a peer that never reads meets the pong timeout.
+            let room = loop {
+                tokio::select! {
+                    biased;
+                    room = self.outgoing.reserve() => break room,
+                    reason = ended(&mut self.ending) => return Err(reason),
+                    () = sleep_until(self.peer.poll_timeout()) => {
+                        self.peer.handle_timeout(Instant::now())?;
+                    }
+                }
+            };
+            match room {
+                Ok(room) => room.send((bytes, note)),
+                Err(_) => return Err(DisconnectReason::Closed),
             }
         }
         Ok(())

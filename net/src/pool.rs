@@ -286,7 +286,8 @@ impl PoolHandle {
         rx.await.ok()
     }
 
-    /// Disconnects every peer, stops accepting and connecting, and waits until done.
+    /// Disconnects every peer, stops accepting and connecting, and waits until done. The
+    /// events must be read meanwhile (as always: the pool waits for room to pass each one on).
     pub async fn shutdown(&self) {
         let (tx, rx) = oneshot::channel();
         if self.commands.send(Command::Shutdown(tx)).await.is_ok() {
@@ -301,7 +302,10 @@ pub struct Pool;
 
 impl Pool {
     /// Starts a pool (accepting on `listener` when given) and returns its handle and the
-    /// events of every peer.
+    /// events of every peer. Read the events until the pool has stopped: the channel is
+    /// bounded, and the pool waits for room to pass each one on (it neither drops events nor
+    /// lets them pile up), so a pool whose events are not read does nothing else, shutting
+    /// down included.
     #[must_use]
     pub fn start(
         config: PoolConfig,
@@ -430,8 +434,21 @@ impl Manager {
         for h in &handles {
             h.end(DisconnectReason::Shutdown);
         }
-        for h in handles {
-            h.wait_for_disconnect().await;
+        let all_ended = async {
+            for h in handles {
+                h.wait_for_disconnect().await;
+            }
+        };
+        tokio::pin!(all_ended);
+        // Ending peers still report: take their events so none waits for room, and pass
+        // them on only where the application has room.
+        loop {
+            tokio::select! {
+                () = &mut all_ended => break,
+                Some(event) = peer_events.recv() => {
+                    let _ = self.app.try_send(event);
+                }
+            }
         }
         if let Some(done) = done {
             let _ = done.send(());

@@ -740,3 +740,128 @@ async fn an_unresolvable_dns_seed_adds_nothing_and_the_pool_carries_on() {
     );
     pool.shutdown().await;
 }
+
+/// Our peer over a small in-memory pipe whose other end floods it with `ping`s and never
+/// reads: its pongs fill the pipe, then the writer's queue, and the peer task waits for room.
+/// Returns our peer's handle and the flooding task (which stops when the pipe breaks).
+async fn peer_facing_a_remote_that_never_reads(
+    cfg: &PeerConfig,
+) -> (
+    PeerHandle,
+    mpsc::Receiver<Event>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (a, b) = tokio::io::duplex(1024);
+    let addr: SocketAddr = "127.0.0.1:18444".parse().unwrap();
+    let (nonces_a, nonces_b) = (NonceSet::new(), NonceSet::new());
+    let (ours, theirs) = tokio::join!(
+        btcwire_net::accept(a, addr, cfg, &nonces_a),
+        btcwire_net::handshake(b, Role::Outbound, addr, cfg, &nonces_b),
+    );
+    let (ours, theirs) = (ours.unwrap(), theirs.unwrap());
+    let (tx, events) = mpsc::channel(1024);
+    let peer = btcwire_net::spawn(ours, 1, cfg, tx);
+    let mut remote = theirs.stream;
+    let flood = tokio::spawn(async move {
+        let ping = frame(Magic::REGTEST, "ping", &7u64.to_le_bytes());
+        // Bounded: 100,000 pings, or until the pipe breaks.
+        for _ in 0..100_000 {
+            if remote.write_all(&ping).await.is_err() {
+                return;
+            }
+        }
+    });
+    (peer, events, flood)
+}
+
+#[tokio::test]
+async fn a_peer_that_never_reads_still_ends_when_asked() {
+    let mut cfg = config();
+    cfg.max_outbound_queue = 4;
+    let (peer, _events, flood) = peer_facing_a_remote_that_never_reads(&cfg).await;
+    // Give the flood time to fill the pipe and the writer's queue.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!peer.is_disconnected());
+    peer.disconnect();
+    let reason = tokio::time::timeout(WAIT, peer.wait_for_disconnect())
+        .await
+        .expect("a peer waiting for its writer still takes the end");
+    assert_eq!(reason, DisconnectReason::Requested);
+    // The writer is stopped after its drain time, which closes the pipe: the flood ends.
+    tokio::time::timeout(WAIT, flood)
+        .await
+        .expect("the pipe closes once the writer is stopped")
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_peer_that_never_reads_meets_its_pong_timeout() {
+    let mut cfg = config();
+    cfg.max_outbound_queue = 4;
+    cfg.pong_timeout = Duration::from_secs(1);
+    let (peer, _events, _flood) = peer_facing_a_remote_that_never_reads(&cfg).await;
+    // Nobody ends it: the ping it sent at start is never answered, and its timers run while
+    // it waits for room to write.
+    let reason = tokio::time::timeout(WAIT, peer.wait_for_disconnect())
+        .await
+        .expect("the pong timeout ends a peer that waits for its writer");
+    assert!(
+        matches!(reason, DisconnectReason::PongTimeout(_)),
+        "{reason:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_pool_shuts_down_while_a_peer_does_not_read() {
+    // One inbound peer that never reads; the pool sends it more than the socket and the
+    // writer's queue hold, so its task waits for room. Shutting down still ends it.
+    let mut pool_config = PoolConfig::new({
+        let mut cfg = config();
+        cfg.max_outbound_queue = 4;
+        cfg
+    });
+    pool_config.target_outbound = 0;
+    let socket = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = socket.local_addr().unwrap();
+    let (pool, mut events) = Pool::start(pool_config, Some(socket), AddrBook::new());
+    let client = btcwire_net::connect(&Target::Addr(addr), None, &config(), &NonceSet::new())
+        .await
+        .unwrap();
+    wait_for(&mut events, |e| match e {
+        Event::Connected(h) => Some(h.id()),
+        _ => None,
+    })
+    .await;
+    // The application keeps reading events, as it must (bounded in count and time).
+    let reader = tokio::spawn(async move {
+        for _ in 0..100_000 {
+            match tokio::time::timeout(WAIT, events.recv()).await {
+                Ok(Some(_)) => {}
+                _ => return,
+            }
+        }
+    });
+    let items: Vec<InvItem> = (0..50_000u32)
+        .map(|k| InvItem {
+            inv_type: InvType::TX,
+            hash: btcwire::Sha256d::hash(&k.to_le_bytes()),
+        })
+        .collect();
+    let inv = Inv::from_items(&items);
+    // 20 frames of 1.8 MB: far more than loopback socket buffers take unread. Each call
+    // returns once the pool has the frame, so this does not wait on the peer.
+    for _ in 0..20 {
+        tokio::time::timeout(WAIT, pool.broadcast(&inv))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    // Let the frames reach the peer (the pool hands them over from tasks of its own) and
+    // fill what holds them.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::timeout(WAIT, pool.shutdown())
+        .await
+        .expect("shutdown ends a peer that waits for its writer");
+    drop(client);
+    let _ = tokio::time::timeout(WAIT, reader).await;
+}
