@@ -687,6 +687,29 @@ async fn a_pool_connects_to_what_its_dns_seeds_answer() {
     pool.shutdown().await;
 }
 
+/// Waits until `pool` connects to `addr`, then checks that its address book holds `addr`
+/// alone, learned from `source`; shuts the pool down.
+async fn connects_to_its_only_address(
+    pool: &btcwire_net::PoolHandle,
+    events: &mut mpsc::Receiver<Event>,
+    addr: SocketAddr,
+    source: AddrSource,
+) {
+    let outbound = wait_for(events, |e| match e {
+        Event::Connected(h) => Some(h.addr()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(outbound, addr);
+    let book = pool.addrbook().await.unwrap();
+    assert_eq!(book.len(), 1);
+    assert_eq!(
+        book.get(&PeerAddr::Ip(addr)).map(|e| e.source),
+        Some(source)
+    );
+    pool.shutdown().await;
+}
+
 #[tokio::test]
 async fn an_unresolvable_dns_seed_adds_nothing_and_the_pool_carries_on() {
     let (addr, _listener_events, _stop) = start_listener(4).await;
@@ -703,19 +726,7 @@ async fn an_unresolvable_dns_seed_adds_nothing_and_the_pool_carries_on() {
         (bad.clone(), addr.port()),
         ("127.0.0.1".to_owned(), addr.port()),
     ]);
-    let outbound = wait_for(&mut events, |e| match e {
-        Event::Connected(h) => Some(h.addr()),
-        _ => None,
-    })
-    .await;
-    assert_eq!(outbound, addr);
-    let book = pool.addrbook().await.unwrap();
-    assert_eq!(book.len(), 1);
-    assert_eq!(
-        book.get(&PeerAddr::Ip(addr)).map(|e| e.source),
-        Some(AddrSource::Seed)
-    );
-    pool.shutdown().await;
+    connects_to_its_only_address(&pool, &mut events, addr, AddrSource::Seed).await;
 
     // Alone, it leaves the book empty, and the pool still takes commands and connects. (No
     // signal tells when the lookups have ended: the pause gives them time, and the book is
@@ -725,20 +736,8 @@ async fn an_unresolvable_dns_seed_adds_nothing_and_the_pool_carries_on() {
     assert!(pool.addrbook().await.unwrap().is_empty());
     assert!(pool.peers().await.is_empty());
     pool.learn(vec![addr]).await;
-    let outbound = wait_for(&mut events, |e| match e {
-        Event::Connected(h) => Some(h.addr()),
-        _ => None,
-    })
-    .await;
-    assert_eq!(outbound, addr);
     // The book holds what we taught it, and nothing from the seed.
-    let book = pool.addrbook().await.unwrap();
-    assert_eq!(book.len(), 1);
-    assert_eq!(
-        book.get(&PeerAddr::Ip(addr)).map(|e| e.source),
-        Some(AddrSource::Fixed)
-    );
-    pool.shutdown().await;
+    connects_to_its_only_address(&pool, &mut events, addr, AddrSource::Fixed).await;
 }
 
 /// Our peer over a small in-memory pipe whose other end floods it with `ping`s and never

@@ -704,6 +704,18 @@ mod tests {
         state
     }
 
+    /// The commitment of a two-transaction block worked out step by step (BIP 141):
+    /// SHA-256d(root || [`RESERVED`]), the root being SHA-256d(zero coinbase id || `second`).
+    fn commitment_by_hand(second: [u8; 32]) -> [u8; 32] {
+        let mut root = Sha256d::new();
+        root.update(&[0; 32]);
+        root.update(&second);
+        let mut h = Sha256d::new();
+        h.update(&root.finalize());
+        h.update(&RESERVED);
+        h.finalize()
+    }
+
     /// The commitment the block's witness root and `reserved` give, read off the
     /// `Mismatch` against a zero commitment: the coinbase's outputs do not enter the
     /// witness root, which counts the coinbase's wtxid as zero.
@@ -723,13 +735,7 @@ mod tests {
         let segwit = [Tx::new(2, &input, &PAY, &stack, 0)];
         let right = computed(&RESERVED, &segwit);
         // Once by hand: SHA-256d(root || reserved), the root over [0, wtxid].
-        let mut root = Sha256d::new();
-        root.update(&[0; 32]);
-        root.update(&segwit[0].wtxid().0);
-        let mut h = Sha256d::new();
-        h.update(&root.finalize());
-        h.update(&RESERVED);
-        assert_eq!(right, h.finalize());
+        assert_eq!(right, commitment_by_hand(segwit[0].wtxid().0));
 
         let cb_witness = CB_WITNESS;
         let valid = commitment_script(right, &[]);
@@ -902,13 +908,10 @@ mod tests {
         let cb_witness = CB_WITNESS;
         // Without witness transactions the witness root is the txid root with the
         // coinbase's txid zeroed.
-        let mut root = Sha256d::new();
-        root.update(&[0; 32]);
-        root.update(&plain[0].txid().0);
-        let mut h = Sha256d::new();
-        h.update(&root.finalize());
-        h.update(&RESERVED);
-        assert_eq!(computed(&RESERVED, &plain), h.finalize());
+        assert_eq!(
+            computed(&RESERVED, &plain),
+            commitment_by_hand(plain[0].txid().0)
+        );
         for txs in [&plain[..], &[]] {
             let right = computed(&RESERVED, txs);
             let valid = commitment_script(right, &[]);
